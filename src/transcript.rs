@@ -1,0 +1,145 @@
+//! Timestamped transcripts and their file formats: plain text, SubRip,
+//! WebVTT and JSON.
+//!
+//! SRT uses `HH:MM:SS,mmm` and numbered cues; VTT starts with `WEBVTT` and
+//! uses periods; both are what media players and subtitle editors accept.
+//! The JSON form is the tool's own, read back by later stages.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+/// One recognised stretch of speech, times in seconds from the start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Segment {
+    pub start: f64,
+    pub end: f64,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Transcript {
+    /// The file the transcript was made from.
+    pub source: String,
+    /// The speech model used.
+    pub model: String,
+    /// The spoken language, detected or given.
+    pub language: String,
+    /// Length of the recording in seconds.
+    pub duration: f64,
+    pub segments: Vec<Segment>,
+}
+
+impl Transcript {
+    pub fn to_txt(&self) -> String {
+        let mut out = String::new();
+        for s in &self.segments {
+            out.push_str(s.text.trim());
+            out.push('\n');
+        }
+        out
+    }
+
+    pub fn to_srt(&self) -> String {
+        let mut out = String::new();
+        for (i, s) in self.segments.iter().enumerate() {
+            let _ = write!(
+                out,
+                "{}\n{} --> {}\n{}\n\n",
+                i + 1,
+                clock(s.start, ','),
+                clock(s.end, ','),
+                cue_text(&s.text)
+            );
+        }
+        out
+    }
+
+    pub fn to_vtt(&self) -> String {
+        let mut out = String::from("WEBVTT\n\n");
+        for s in &self.segments {
+            let _ = write!(
+                out,
+                "{} --> {}\n{}\n\n",
+                clock(s.start, '.'),
+                clock(s.end, '.'),
+                cue_text(&s.text)
+            );
+        }
+        out
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".into());
+        s.push('\n');
+        s
+    }
+}
+
+/// `HH:MM:SS<sep>mmm`, never negative.
+pub fn clock(seconds: f64, sep: char) -> String {
+    let ms = (seconds.max(0.0) * 1000.0).round() as u64;
+    let (h, m, s, ms) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
+    format!("{h:02}:{m:02}:{s:02}{sep}{ms:03}")
+}
+
+/// Cue text may not contain a blank line (it would end the cue) nor `-->`.
+fn cue_text(text: &str) -> String {
+    let t = text.trim().replace("-->", "->");
+    let lines: Vec<&str> = t.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    if lines.is_empty() {
+        "…".to_string()
+    } else {
+        lines.join("\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Transcript {
+        Transcript {
+            source: "m.wav".into(),
+            model: "tiny".into(),
+            language: "en".into(),
+            duration: 3725.5,
+            segments: vec![
+                Segment {
+                    start: 0.0,
+                    end: 1.5,
+                    text: " Hello there.".into(),
+                },
+                Segment {
+                    start: 3723.25,
+                    end: 3725.5,
+                    text: " a --> b\n\nc".into(),
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn srt_uses_commas_and_numbered_cues() {
+        let srt = sample().to_srt();
+        assert!(srt.starts_with(
+            "1\n00:00:00,000 --> 00:00:01,500\nHello there.\n\n2\n01:02:03,250 --> 01:02:05,500\n"
+        ));
+        assert!(!srt.contains("a --> b"));
+        assert!(!srt.contains("\n\nc"));
+    }
+
+    #[test]
+    fn vtt_has_header_and_periods() {
+        let vtt = sample().to_vtt();
+        assert!(vtt.starts_with("WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nHello there.\n\n"));
+    }
+
+    #[test]
+    fn json_round_trips() {
+        let t = sample();
+        let back: Transcript = serde_json::from_str(&t.to_json()).unwrap();
+        assert_eq!(back.segments, t.segments);
+        assert_eq!(back.duration, t.duration);
+    }
+}

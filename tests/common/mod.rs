@@ -1,0 +1,162 @@
+//! Shared helpers: fixture paths, the real binary with an isolated
+//! environment, the real test model (imported once per run), and word error rate.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A generated fixture (scripts/make-fixtures.sh builds them; `just test` runs it).
+pub fn fixture(name: &str) -> PathBuf {
+    let p = root().join("fixtures/gen").join(name);
+    assert!(
+        p.exists() || name.contains("missing"),
+        "fixture {} is missing: run scripts/fetch-test-assets.sh && scripts/make-fixtures.sh (or `just test`)",
+        p.display()
+    );
+    p
+}
+
+pub fn asset(name: &str) -> PathBuf {
+    root().join(".cache/assets").join(name)
+}
+
+/// A scratch directory under the target directory.
+pub fn scratch() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("t-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap()
+}
+
+fn isolated_home() -> &'static Path {
+    static HOME: OnceLock<tempfile::TempDir> = OnceLock::new();
+    HOME.get_or_init(scratch).path()
+}
+
+/// The real `minutes` binary, with config and data directories isolated from
+/// the user's, no colour, and no model-related variables inherited.
+pub fn minutes() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("minutes").unwrap();
+    let home = isolated_home();
+    cmd.env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("NO_COLOR", "1")
+        .env_remove("MINUTES_MODELS_DIR")
+        .env_remove("MINUTES_STT_MODEL")
+        .env_remove("MINUTES_CONFIG")
+        .env_remove("MINUTES_FFMPEG")
+        .env_remove("MINUTES_MODELS_URL")
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+/// The real Whisper tiny.en model: the CTranslate2 model from PyPI, imported
+/// with `minutes models import` once per test run.
+pub fn model() -> &'static Path {
+    static MODEL: OnceLock<PathBuf> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("models");
+        let out = dir.join("ggml-tiny.en-ct2.bin");
+        let src = asset("ct2-tiny.en");
+        assert!(
+            src.join("model.bin").exists(),
+            "run scripts/fetch-test-assets.sh first"
+        );
+        minutes()
+            .args(["models", "import"])
+            .arg(&src)
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .success();
+        out
+    })
+}
+
+/// Transcribes `file` to text with the test model.
+pub fn transcribe_text(file: &Path, extra: &[&str]) -> String {
+    let out = minutes()
+        .args(["-q", "transcribe", "-m"])
+        .arg(model())
+        .arg(file)
+        .args(extra)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).unwrap()
+}
+
+fn words(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .replace(['-', '—'], " ")
+        .split_whitespace()
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphanumeric() || *c == '\'')
+                .collect::<String>()
+        })
+        .map(|w| match w.as_str() {
+            "mr" => "mister".to_string(),
+            _ => w,
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Word error rate of `hypothesis` against `reference`, after lower-casing and
+/// dropping punctuation.
+pub fn wer(reference: &str, hypothesis: &str) -> f64 {
+    let (r, h) = (words(reference), words(hypothesis));
+    let mut prev: Vec<usize> = (0..=h.len()).collect();
+    for i in 1..=r.len() {
+        let mut cur = vec![i; h.len() + 1];
+        for j in 1..=h.len() {
+            let sub = prev[j - 1] + usize::from(r[i - 1] != h[j - 1]);
+            cur[j] = sub.min(prev[j] + 1).min(cur[j - 1] + 1);
+        }
+        prev = cur;
+    }
+    prev[h.len()] as f64 / r.len().max(1) as f64
+}
+
+pub const JFK: &str = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
+
+pub fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts the error contract: exit code, a message naming the file and the
+/// reason, no panic, nothing on stdout.
+pub fn assert_clean_failure(out: &std::process::Output, code: i32, file: &str, reason: &str) {
+    let err = stderr_of(out);
+    assert_eq!(out.status.code(), Some(code), "exit code; stderr: {err}");
+    assert!(!err.contains("panicked"), "panic: {err}");
+    let first = err
+        .lines()
+        .find(|l| l.starts_with("minutes: error:"))
+        .unwrap_or_else(|| panic!("no error line in {err}"));
+    assert!(first.contains(file), "error does not name {file}: {first}");
+    assert!(
+        first.to_lowercase().contains(reason),
+        "error does not say {reason}: {first}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "stdout not empty: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn wer_counts_edits() {
+    assert_eq!(wer("a b c d", "a b c d"), 0.0);
+    assert_eq!(wer("a b c d", "a x c"), 0.5);
+    assert_eq!(wer("Mr. Smith, hi", "mister smith hi"), 0.0);
+}

@@ -1,0 +1,9 @@
+//! Integration tests: one binary, one module per feature, each running the
+//! real `minutes` binary on real media with a real model.
+
+mod common;
+
+mod cli;
+mod models;
+mod probe;
+mod transcribe;

@@ -1,0 +1,270 @@
+//! `minutes models`: import of the real CTranslate2 model, listing, and
+//! downloads against a real local HTTP server (resume, verification).
+
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::common::*;
+
+#[test]
+fn imported_model_is_listed_and_found_by_name() {
+    let dir = scratch();
+    let out = minutes()
+        .env("MINUTES_MODELS_DIR", dir.path())
+        .args(["models", "import"])
+        .arg(asset("ct2-tiny.en"))
+        .args(["--name", "tiny-ct2"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let path = dir.path().join("ggml-tiny-ct2.bin");
+    assert_eq!(
+        String::from_utf8(out).unwrap().trim(),
+        path.display().to_string()
+    );
+    // The imported file has the size of whisper.cpp's own tiny.en file (77.7 MB).
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!((77_600_000..77_800_000).contains(&size), "{size}");
+    let list = minutes()
+        .env("MINUTES_MODELS_DIR", dir.path())
+        .args(["models", "list"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let list = String::from_utf8(list).unwrap();
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("tiny-ct2 ") && l.contains("MiB")),
+        "{list}"
+    );
+    assert!(
+        list.lines().any(|l| l.starts_with("large-v3-turbo ")),
+        "{list}"
+    );
+    // With no model named, the only model present is used.
+    let text = minutes()
+        .env("MINUTES_MODELS_DIR", dir.path())
+        .args(["-q", "transcribe"])
+        .arg(fixture("jfk.wav"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(wer(JFK, &String::from_utf8_lossy(&text)) < 0.1);
+    let p = minutes()
+        .env("MINUTES_MODELS_DIR", dir.path())
+        .args(["models", "path", "tiny-ct2"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(
+        String::from_utf8(p).unwrap().trim(),
+        path.display().to_string()
+    );
+}
+
+#[test]
+fn q8_import_is_smaller_and_still_accurate() {
+    let dir = scratch();
+    let out = dir.path().join("ggml-tiny-q8.bin");
+    minutes()
+        .args(["-q", "models", "import", "--q8"])
+        .arg(asset("ct2-tiny.en"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let size = std::fs::metadata(&out).unwrap().len();
+    assert!(size < 50_000_000, "q8_0 model is {size} bytes");
+    let text = minutes()
+        .args(["-q", "transcribe", "-m"])
+        .arg(&out)
+        .arg(fixture("jfk.wav"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let w = wer(JFK, &String::from_utf8_lossy(&text));
+    assert!(w < 0.1, "WER {w}");
+}
+
+#[test]
+fn import_refuses_what_is_not_a_model() {
+    let dir = scratch();
+    let out = minutes()
+        .args(["models", "import"])
+        .arg(fixture("jfk.wav"))
+        .arg("-o")
+        .arg(dir.path().join("x.bin"))
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, 65, "jfk.wav", "not a directory");
+    let out = minutes()
+        .args(["models", "import"])
+        .arg(dir.path())
+        .arg("-o")
+        .arg(dir.path().join("x.bin"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(66), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("model.bin"));
+    // A truncated model.bin.
+    let broken = dir.path().join("broken");
+    std::fs::create_dir(&broken).unwrap();
+    let bin = std::fs::read(asset("ct2-tiny.en/model.bin")).unwrap();
+    std::fs::write(broken.join("model.bin"), &bin[..1_000_000]).unwrap();
+    std::fs::copy(
+        asset("ct2-tiny.en/vocabulary.txt"),
+        broken.join("vocabulary.txt"),
+    )
+    .unwrap();
+    let out = minutes()
+        .args(["models", "import"])
+        .arg(&broken)
+        .arg("-o")
+        .arg(dir.path().join("x.bin"))
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, 65, "model.bin", "truncated");
+    assert!(!dir.path().join("x.bin").exists());
+}
+
+/// Serves one file like a model host: honours `Range`, announces the SHA-256
+/// in `X-Linked-Etag`, and records the ranges asked for.
+struct ModelHost {
+    body: Vec<u8>,
+    announced: String,
+    ranges: Arc<Mutex<Vec<String>>>,
+}
+
+impl Respond for ModelHost {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let range = req
+            .headers
+            .get("range")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        self.ranges
+            .lock()
+            .unwrap()
+            .push(range.clone().unwrap_or_default());
+        let etag = format!("\"{}\"", self.announced);
+        let size = self.body.len().to_string();
+        match range.and_then(|r| {
+            r.strip_prefix("bytes=")?
+                .strip_suffix('-')?
+                .parse::<usize>()
+                .ok()
+        }) {
+            Some(from) if from < self.body.len() => ResponseTemplate::new(206)
+                .insert_header("x-linked-etag", etag.as_str())
+                .insert_header("x-linked-size", size.as_str())
+                .insert_header(
+                    "content-range",
+                    format!("bytes {from}-{}/{size}", self.body.len() - 1).as_str(),
+                )
+                .set_body_bytes(self.body[from..].to_vec()),
+            _ => ResponseTemplate::new(200)
+                .insert_header("x-linked-etag", etag.as_str())
+                .insert_header("x-linked-size", size.as_str())
+                .set_body_bytes(self.body.clone()),
+        }
+    }
+}
+
+fn host(
+    body: &[u8],
+    announced: Option<String>,
+) -> (tokio::runtime::Runtime, MockServer, Arc<Mutex<Vec<String>>>) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ranges = Arc::new(Mutex::new(Vec::new()));
+    let sha = announced.unwrap_or_else(|| hex(&Sha256::digest(body)));
+    let server = rt.block_on(async {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/ggml-custom.bin"))
+            .respond_with(ModelHost {
+                body: body.to_vec(),
+                announced: sha,
+                ranges: ranges.clone(),
+            })
+            .mount(&server)
+            .await;
+        server
+    });
+    (rt, server, ranges)
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[test]
+fn pull_downloads_verifies_and_resumes() {
+    let body: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let (_rt, server, ranges) = host(&body, None);
+    let dir = scratch();
+    // A previous, interrupted download left the first 100 000 bytes.
+    std::fs::write(dir.path().join("ggml-custom.bin.part"), &body[..100_000]).unwrap();
+    let out = minutes()
+        .env("MINUTES_MODELS_DIR", dir.path())
+        .env("MINUTES_MODELS_URL", server.uri())
+        .args(["models", "pull", "custom"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(
+        std::fs::read(dir.path().join("ggml-custom.bin")).unwrap(),
+        body
+    );
+    assert!(!dir.path().join("ggml-custom.bin.part").exists());
+    assert_eq!(
+        ranges.lock().unwrap().as_slice(),
+        ["bytes=100000-"],
+        "resumed with a range request"
+    );
+}
+
+#[test]
+fn pull_rejects_a_file_that_fails_verification() {
+    let body = vec![1u8; 50_000];
+    let (_rt, server, _) = host(&body, Some("0".repeat(64)));
+    let dir = scratch();
+    let out = minutes()
+        .env("MINUTES_MODELS_DIR", dir.path())
+        .env("MINUTES_MODELS_URL", server.uri())
+        .args(["models", "pull", "custom"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(69), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("sha256"));
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing left behind"
+    );
+}
+
+#[test]
+fn pull_reports_an_unreachable_host() {
+    let dir = scratch();
+    let out = minutes()
+        .env("MINUTES_MODELS_DIR", dir.path())
+        .env("MINUTES_MODELS_URL", "http://127.0.0.1:9")
+        .args(["models", "pull", "tiny"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(69), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("cannot connect"));
+}
