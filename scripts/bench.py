@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmarks for minutes (run through `just bench-stt` / `just bench-decode`).
+
+Every contender runs as its own process in the same session; wall time and
+peak RSS come from wait4() on that process. Results are printed as a table
+with ratios against the reference contender, measured in the same run.
+"""
+import os
+import re
+import subprocess
+import sys
+import time
+
+
+def run(cmd, env=None, stdout=subprocess.PIPE):
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE, env=env)
+    out, err = b"", b""
+    if stdout == subprocess.PIPE:
+        out = proc.stdout.read()
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{err.decode(errors='replace')}")
+    return wall, usage.ru_maxrss / 1024.0, out.decode(errors="replace")
+
+
+def words(text):
+    text = text.lower().replace("-", " ")
+    out = []
+    for w in text.split():
+        w = re.sub(r"[^a-z0-9']", "", w)
+        if w == "mr":
+            w = "mister"
+        if w:
+            out.append(w)
+    return out
+
+
+def wer(ref, hyp):
+    r, h = words(ref), words(hyp)
+    prev = list(range(len(h) + 1))
+    for i in range(1, len(r) + 1):
+        cur = [i] + [0] * len(h)
+        for j in range(1, len(h) + 1):
+            cur[j] = min(prev[j - 1] + (r[i - 1] != h[j - 1]), prev[j] + 1, cur[j - 1] + 1)
+        prev = cur
+    return prev[len(h)] / max(1, len(r))
+
+
+def table(rows, ref_name):
+    ref = next(r for r in rows if r["name"] == ref_name)
+    print(f"{'contender':<34} {'wall s':>8} {'× ref':>7} {'peak RSS MB':>12} {'WER':>7}")
+    for r in rows:
+        w = f"{r['wer'] * 100:.1f}%" if r.get("wer") is not None else "-"
+        print(f"{r['name']:<34} {r['wall']:>8.2f} {r['wall'] / ref['wall']:>7.2f} {r['rss']:>12.1f} {w:>7}")
+    print(f"(× ref: wall time relative to '{ref_name}'; below 1 is faster)")
+
+
+def bench_stt(minutes, venv_python, model_dir, audio, ref_text, threads):
+    ref = open(ref_text).read()
+    work = ".cache/bench"
+    os.makedirs(work, exist_ok=True)
+    f16, q8 = f"{work}/ggml-tiny.en-f16.bin", f"{work}/ggml-tiny.en-q8.bin"
+    run([minutes, "-q", "models", "import", model_dir, "-o", f16])
+    run([minutes, "-q", "models", "import", "--q8", model_dir, "-o", q8])
+    fw = os.path.join(os.path.dirname(__file__), "fw_transcribe.py")
+    rows = []
+    for beam in (1, 5):
+        contenders = [
+            (f"minutes f16 beam {beam}", [minutes, "-q", "transcribe", "-m", f16, "-l", "en", "-t", threads, "--beam", str(beam), audio]),
+            (f"minutes q8_0 beam {beam}", [minutes, "-q", "transcribe", "-m", q8, "-l", "en", "-t", threads, "--beam", str(beam), audio]),
+            (f"faster-whisper int8 beam {beam}", [venv_python, fw, model_dir, audio, "int8", str(beam), threads]),
+            (f"faster-whisper float32 beam {beam}", [venv_python, fw, model_dir, audio, "float32", str(beam), threads]),
+        ]
+        for name, cmd in contenders:
+            wall, rss, text = run(cmd)
+            rows.append({"name": name, "wall": wall, "rss": rss, "wer": wer(ref, text)})
+            print(f"  {name}: {wall:.2f} s", file=sys.stderr)
+    print(f"\nTranscribing {audio} ({threads} threads, Whisper tiny.en, same CTranslate2 model for all):\n")
+    table(rows, "faster-whisper int8 beam 5")
+
+
+def bench_decode(minutes, audio):
+    rows = []
+    for name, cmd in [
+        ("minutes probe --decode", [minutes, "-q", "probe", "--decode", audio]),
+        ("ffmpeg -ac 1 -ar 16000 -f f32le", ["ffmpeg", "-nostdin", "-v", "error", "-i", audio, "-ac", "1", "-ar", "16000", "-f", "f32le", "-"]),
+    ]:
+        wall, rss, out = run(cmd, stdout=subprocess.PIPE if name.startswith("minutes") else subprocess.DEVNULL)
+        rows.append({"name": name, "wall": wall, "rss": rss})
+        if name.startswith("minutes"):
+            print(f"  {out.strip()}", file=sys.stderr)
+    print(f"\nDecoding + resampling {audio} to 16 kHz mono:\n")
+    table(rows, "ffmpeg -ac 1 -ar 16000 -f f32le")
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "stt":
+        bench_stt(*sys.argv[2:8])
+    else:
+        bench_decode(*sys.argv[2:4])
