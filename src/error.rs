@@ -19,7 +19,7 @@ pub enum ErrorKind {
     MissingInput,
     /// A service or external tool is unavailable: LLM server, ffmpeg, network (69).
     Unavailable,
-    /// A bug in this program (70).
+    /// Anything else, including bugs in this program (1).
     Internal,
     /// An output cannot be created or written (73).
     CannotWrite,
@@ -37,7 +37,7 @@ impl ErrorKind {
             ErrorKind::BadInput => 65,
             ErrorKind::MissingInput => 66,
             ErrorKind::Unavailable => 69,
-            ErrorKind::Internal => 70,
+            ErrorKind::Internal => 1,
             ErrorKind::CannotWrite => 73,
             ErrorKind::Temporary => 75,
             ErrorKind::Config => 78,
@@ -173,7 +173,7 @@ mod tests {
         let mut codes: Vec<u8> = kinds.iter().map(|k| k.exit_code()).collect();
         codes.sort();
         codes.dedup();
-        assert_eq!(codes, vec![2, 65, 66, 69, 70, 73, 75, 78]);
+        assert_eq!(codes, vec![1, 2, 65, 66, 69, 73, 75, 78]);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! transcript behind. One bad input does not stop the others.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::Failures;
@@ -75,7 +76,10 @@ pub fn transcribe_one(
             );
             segments.push(segment);
         },
-        &mut |done| bar.set_position((done * 10.0) as u64),
+        {
+            let bar = bar.clone();
+            Arc::new(move |done: f64| bar.set_position((done * 10.0) as u64))
+        },
     );
     bar.finish_and_clear();
     let outcome = outcome?;

@@ -8,11 +8,31 @@
 //! the end, so output length is exactly `ceil(input * 16000 / rate)`.
 
 use audioadapter_buffers::direct::InterleavedSlice;
-use rubato::{Fft, FixedSync, Indexing, Resampler as _};
+use rubato::{Fft, FixedSync, Indexing, Resampler as _, WindowFunction};
 
 use crate::error::{Error, Result};
 
-const CHUNK: usize = 1024;
+/// Input frames per resampler call, at least this many…
+const MIN_CHUNK: usize = 2048;
+
+/// …and a power-of-two multiple of the rates' smallest whole ratio, so the
+/// FFT sizes factor into small primes (48 kHz → 3·1024; 44.1 kHz → 441·8).
+/// An awkward size (such as 2·3·683) makes the FFT several times slower.
+fn chunk_size(rate_in: u32, rate_out: u32) -> usize {
+    let (mut a, mut b) = (rate_in as usize, rate_out as usize);
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    let min_in = rate_in as usize / a;
+    if min_in > 8 * MIN_CHUNK {
+        return MIN_CHUNK;
+    }
+    let mut chunk = min_in;
+    while chunk < MIN_CHUNK {
+        chunk *= 2;
+    }
+    chunk
+}
 
 pub struct Resampler {
     inner: Option<Fft<f32>>,
@@ -32,11 +52,14 @@ impl Resampler {
         let inner = if rate_in == rate_out {
             None
         } else {
-            let fft = Fft::<f32>::new(
+            // One FFT block per chunk (no sub-chunks), so the FFT has the size chosen above.
+            let fft = Fft::<f32>::new_custom(
                 rate_in as usize,
                 rate_out as usize,
-                CHUNK,
+                chunk_size(rate_in, rate_out),
                 1,
+                1,
+                WindowFunction::BlackmanHarris2,
                 FixedSync::Input,
             )
             .map_err(|e| Error::internal(format!("cannot resample {rate_in} Hz: {e}")))?;
@@ -48,7 +71,7 @@ impl Resampler {
         };
         Ok(Resampler {
             inner,
-            pending: Vec::with_capacity(CHUNK * 2),
+            pending: Vec::new(),
             out_buf: vec![0.0; out_max],
             ratio,
             to_skip,
@@ -205,6 +228,14 @@ mod tests {
         let out = resample_in_blocks(&sine(48_000, 12_000.0, 1.0), 48_000, 4096);
         let rms = (out[2000..14000].iter().map(|s| s * s).sum::<f32>() / 12000.0).sqrt();
         assert!(rms < 0.01, "aliased energy {rms}");
+    }
+
+    #[test]
+    fn chunk_sizes_factor_nicely() {
+        assert_eq!(chunk_size(48_000, 16_000), 3 * 1024);
+        assert_eq!(chunk_size(44_100, 16_000), 441 * 8);
+        assert_eq!(chunk_size(8_000, 16_000), 2048);
+        assert_eq!(chunk_size(96_001, 16_000), MIN_CHUNK);
     }
 
     #[test]

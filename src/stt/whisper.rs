@@ -13,6 +13,7 @@
 //! ever deletes recognised text.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
@@ -28,6 +29,17 @@ use crate::transcript::Segment;
 const BLOCK_SECONDS: usize = 180;
 /// …at a pause found in the last this many seconds of the block.
 const CUT_WINDOW_SECONDS: usize = 30;
+
+/// Called with the seconds of audio transcribed so far (from whisper's own thread).
+pub type Progress = Arc<dyn Fn(f64) + Send + Sync>;
+
+/// One block of audio and where it sits in the recording.
+struct Block<'a> {
+    samples: &'a [f32],
+    /// Samples before the block.
+    offset: usize,
+    language: &'a str,
+}
 
 pub struct WhisperEngine {
     ctx: WhisperContext,
@@ -82,7 +94,7 @@ impl WhisperEngine {
         audio: I,
         opts: &SttOptions,
         on_segment: &mut dyn FnMut(Segment),
-        on_progress: &mut dyn FnMut(f64),
+        on_progress: Progress,
     ) -> Result<Outcome>
     where
         I: Iterator<Item = Result<Vec<f32>>>,
@@ -119,14 +131,12 @@ impl WhisperEngine {
             } else {
                 cut_point(&buffer, block)
             };
-            let detected = self.run_block(
-                &mut state,
-                &buffer[..cut],
+            let part = Block {
+                samples: &buffer[..cut],
                 offset,
-                &language,
-                opts,
-                on_segment,
-            )?;
+                language: &language,
+            };
+            let detected = self.run_block(&mut state, part, opts, on_segment, &on_progress)?;
             if language == "auto"
                 && let Some(lang) = detected
             {
@@ -151,12 +161,16 @@ impl WhisperEngine {
     fn run_block(
         &self,
         state: &mut WhisperState,
-        block: &[f32],
-        offset: usize,
-        language: &str,
+        block: Block,
         opts: &SttOptions,
         on_segment: &mut dyn FnMut(Segment),
+        on_progress: &Progress,
     ) -> Result<Option<String>> {
+        let Block {
+            samples: block,
+            offset,
+            language,
+        } = block;
         let ranges = vad::keep_ranges(block);
         if ranges.is_empty() {
             return Ok(None);
@@ -167,7 +181,15 @@ impl WhisperEngine {
         if voiced.len() < SAMPLE_RATE as usize + SAMPLE_RATE as usize / 10 {
             voiced.resize(SAMPLE_RATE as usize + SAMPLE_RATE as usize / 10, 0.0);
         }
-        let params = full_params(language, opts);
+        let mut params = full_params(language, opts);
+        let (start, length) = (
+            offset as f64 / f64::from(SAMPLE_RATE),
+            block.len() as f64 / f64::from(SAMPLE_RATE),
+        );
+        let progress = on_progress.clone();
+        params.set_progress_callback_safe(move |pct: i32| {
+            progress(start + length * f64::from(pct) / 100.0)
+        });
         state
             .full(params, &voiced)
             .map_err(|e| Error::internal(format!("whisper.cpp failed: {e}")))?;
