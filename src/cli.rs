@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Turn meeting recordings into minutes: decode, transcribe locally with
-/// whisper.cpp, and write transcripts.
+/// whisper.cpp, summarise with any OpenAI-compatible LLM, write markdown.
 #[derive(Debug, Parser)]
 #[command(name = "minutes", version, about, max_term_width = 100)]
 pub struct Cli {
@@ -42,6 +42,8 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Describe media files as JSON lines: container, codec, channels, rate, duration.
     Probe(ProbeArgs),
+    /// Make minutes of recordings or transcripts with an LLM (markdown on stdout).
+    Summarize(Box<SummarizeArgs>),
     /// Transcribe recordings locally with whisper.cpp.
     Transcribe(TranscribeArgs),
     /// List, download and import speech-recognition models.
@@ -97,6 +99,97 @@ pub struct TranscribeArgs {
     /// Vocabulary hint for the recogniser: names and terms that occur in the recording.
     #[arg(long, value_name = "TEXT")]
     pub prompt: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SummarizeArgs {
+    /// Recordings (audio or video) or transcripts (.txt, .srt, .vtt, or minutes' .json).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// OpenAI-compatible server URL (e.g. http://127.0.0.1:11434/v1 for Ollama), or `openai`.
+    #[arg(long, env = "MINUTES_LLM", value_name = "URL|openai")]
+    pub llm: Option<String>,
+
+    /// Model name on that server.
+    #[arg(long, env = "MINUTES_LLM_MODEL", value_name = "NAME")]
+    pub llm_model: Option<String>,
+
+    /// Language to write the minutes in (en, ko, …). Default: the meeting's language.
+    #[arg(short, long, value_name = "LANG")]
+    pub language: Option<String>,
+
+    /// Spoken language of recordings: auto, or a code such as en or ko.
+    #[arg(long, value_name = "LANG")]
+    pub audio_language: Option<String>,
+
+    /// Whisper model for recordings: a name or a path to a ggml file.
+    #[arg(short = 'm', long, env = "MINUTES_STT_MODEL", value_name = "NAME|PATH")]
+    pub stt_model: Option<String>,
+
+    /// CPU threads for whisper.cpp.
+    #[arg(short, long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Skip the LLM pass that fixes recognition errors.
+    #[arg(long)]
+    pub no_correct: bool,
+
+    /// File of names and terms (one per line) for the correction pass and the recogniser.
+    #[arg(long, value_name = "FILE")]
+    pub glossary: Option<PathBuf>,
+
+    /// Transcript tokens per chunk. Default: derived from the model's context window.
+    #[arg(long, value_name = "N")]
+    pub chunk_tokens: Option<usize>,
+
+    /// LLM calls in flight at once, shared by all stages.
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Write minutes even if some part cannot be summarised; they name the missing time ranges.
+    #[arg(long)]
+    pub allow_partial: bool,
+
+    /// Prompt set: a name under $XDG_CONFIG_HOME/minutes/prompts/, or a directory.
+    #[arg(long, value_name = "NAME|DIR")]
+    pub template: Option<String>,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = MinutesFormat::Md)]
+    pub format: MinutesFormat,
+
+    /// Append the timestamped (corrected) transcript.
+    #[arg(long)]
+    pub include_transcript: bool,
+
+    /// Write the minutes to FILE instead of stdout (one input only).
+    #[arg(short, long, value_name = "FILE", conflicts_with = "out_dir")]
+    pub output: Option<PathBuf>,
+
+    /// Write one document per input into DIR, named after the input.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+
+    /// Seconds one LLM request may take (all of its answer included).
+    #[arg(long, value_name = "SECS", default_value_t = 300.0)]
+    pub request_timeout: f64,
+
+    /// Retries of a failed LLM request (connection errors, timeouts, 408, 409, 429, 5xx).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub retries: u32,
+
+    /// Seconds the LLM work of one input may take in all, retries included.
+    #[arg(long, value_name = "SECS")]
+    pub deadline: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MinutesFormat {
+    /// Markdown with YAML front matter.
+    Md,
+    /// The structured minutes with usage and timings.
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

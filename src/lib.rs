@@ -6,10 +6,13 @@
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod llm;
 pub mod media;
+pub mod render;
 pub mod settings;
 pub mod sink;
 pub mod stt;
+pub mod summarize;
 pub mod transcript;
 pub mod ui;
 
@@ -19,7 +22,7 @@ use clap::Parser;
 
 use cli::{Cli, Command};
 use error::Result;
-use settings::{Common, TranscribeSettings};
+use settings::{Common, SummarizeSettings, TranscribeSettings};
 use ui::Printer;
 
 /// Parses arguments, runs the command and turns the outcome into an exit code.
@@ -53,6 +56,11 @@ pub fn main_entry() -> ExitCode {
 fn run(cli: Cli, printer: &Printer) -> Result<()> {
     match cli.command {
         Command::Probe(args) => commands::probe::run(&args, printer),
+        Command::Summarize(args) => {
+            let common = Common::resolve(&cli.global)?;
+            let settings = SummarizeSettings::resolve(*args, &common)?;
+            commands::summarize::run(&settings, printer)
+        }
         Command::Transcribe(args) => {
             let common = Common::resolve(&cli.global)?;
             let settings = TranscribeSettings::resolve(args, &common)?;

@@ -6,9 +6,14 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::cli::{GlobalArgs, TranscribeArgs, TranscriptFormat};
+use std::time::Duration;
+
+use crate::cli::{GlobalArgs, MinutesFormat, SummarizeArgs, TranscribeArgs, TranscriptFormat};
 use crate::error::{Error, ErrorKind, Result};
+use crate::llm::Secret;
+use crate::llm::retry::RetryPolicy;
 use crate::stt::{SttOptions, registry};
+use crate::summarize::{self, prompts::PromptSet};
 
 /// The config file's contents (`$XDG_CONFIG_HOME/minutes/config.yaml`).
 #[derive(Debug, Default, Deserialize)]
@@ -19,6 +24,17 @@ pub struct Config {
     pub threads: Option<usize>,
     pub beam: Option<usize>,
     pub models_dir: Option<PathBuf>,
+    /// LLM server URL or `openai`.
+    pub llm: Option<String>,
+    pub llm_model: Option<String>,
+    /// API key; the file must then be readable by its owner only.
+    pub llm_api_key: Option<String>,
+    /// Language of the minutes.
+    pub summary_language: Option<String>,
+    pub jobs: Option<usize>,
+    pub chunk_tokens: Option<usize>,
+    pub template: Option<String>,
+    pub glossary: Option<PathBuf>,
 }
 
 impl Config {
@@ -48,9 +64,32 @@ impl Config {
         if text.trim().is_empty() {
             return Ok(Config::default());
         }
-        serde_norway::from_str(&text)
-            .map_err(|e| Error::file(ErrorKind::Config, &path, format!("invalid config: {e}")))
+        let config: Config = serde_norway::from_str(&text)
+            .map_err(|e| Error::file(ErrorKind::Config, &path, format!("invalid config: {e}")))?;
+        if config.llm_api_key.is_some() {
+            warn_if_readable_by_others(&path);
+        }
+        Ok(config)
     }
+}
+
+/// A config file holding a key should be mode 0600.
+fn warn_if_readable_by_others(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(
+                "{} holds an API key but others can read it; run: chmod 600 {}",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 fn default_config_path() -> Option<PathBuf> {
@@ -133,7 +172,7 @@ impl TranscribeSettings {
     }
 }
 
-fn stt_options(
+pub(crate) fn stt_options(
     language: Option<String>,
     threads: Option<usize>,
     beam: Option<usize>,
@@ -173,6 +212,255 @@ fn default_threads() -> usize {
         .min(8)
 }
 
+/// The LLM endpoint of a run. The key is a [`Secret`]: it never prints.
+#[derive(Debug, Clone)]
+pub struct LlmSettings {
+    pub base_url: String,
+    pub model: String,
+    pub key: Secret,
+}
+
+pub const OPENAI_URL: &str = "https://api.openai.com/v1";
+const OPENAI_DEFAULT_MODEL: &str = "gpt-4o-mini";
+
+impl LlmSettings {
+    pub fn resolve(llm: Option<String>, model: Option<String>, cfg: &Config) -> Result<Self> {
+        let env_key = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let choice = llm
+            .or_else(|| cfg.llm.clone())
+            .or_else(|| env_key("OPENAI_API_KEY").map(|_| "openai".into()));
+        let Some(choice) = choice else {
+            return Err(Error::config("no LLM is configured").with_hint(
+                "pass --llm URL (an OpenAI-compatible server such as Ollama: http://127.0.0.1:11434/v1) \
+                 with --llm-model NAME, or set OPENAI_API_KEY to use OpenAI",
+            ));
+        };
+        let openai = choice.eq_ignore_ascii_case("openai");
+        let base_url = if openai {
+            OPENAI_URL.to_string()
+        } else {
+            choice.trim_end_matches('/').to_string()
+        };
+        if !(openai || base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            return Err(Error::usage(format!(
+                "--llm must be an http(s) URL or `openai`, not {base_url}"
+            )));
+        }
+        let model = match model.or_else(|| cfg.llm_model.clone()) {
+            Some(m) => m,
+            None if base_url == OPENAI_URL => OPENAI_DEFAULT_MODEL.to_string(),
+            None => {
+                return Err(Error::config(format!("no model named for {base_url}"))
+                    .with_hint("pass --llm-model NAME"));
+            }
+        };
+        // OPENAI_API_KEY goes to OpenAI only: never hand it to another server.
+        let key = env_key("MINUTES_LLM_API_KEY")
+            .or_else(|| {
+                if base_url == OPENAI_URL {
+                    env_key("OPENAI_API_KEY")
+                } else {
+                    None
+                }
+            })
+            .or_else(|| cfg.llm_api_key.clone())
+            .unwrap_or_default();
+        if base_url == OPENAI_URL && key.is_empty() {
+            return Err(Error::config("OpenAI needs an API key")
+                .with_hint("set OPENAI_API_KEY or MINUTES_LLM_API_KEY"));
+        }
+        Ok(LlmSettings {
+            base_url,
+            model,
+            key: Secret::new(key),
+        })
+    }
+
+    fn is_openai(&self) -> bool {
+        self.base_url == OPENAI_URL
+    }
+}
+
+/// Settings of `minutes summarize`.
+#[derive(Debug)]
+pub struct SummarizeSettings {
+    pub inputs: Vec<PathBuf>,
+    pub llm: LlmSettings,
+    /// The whisper model, resolved when some input is a recording.
+    pub stt_model: Option<(String, PathBuf)>,
+    pub stt: SttOptions,
+    pub options: summarize::Options,
+    /// The language code asked for, if any (front matter).
+    pub language: Option<String>,
+    pub prompts: PromptSet,
+    pub format: MinutesFormat,
+    pub include_transcript: bool,
+    pub output: Output,
+    pub retry: RetryPolicy,
+    pub deadline: Option<Duration>,
+}
+
+impl SummarizeSettings {
+    pub fn resolve(args: SummarizeArgs, common: &Common) -> Result<Self> {
+        let SummarizeArgs {
+            files,
+            llm,
+            llm_model,
+            language,
+            audio_language,
+            stt_model,
+            threads,
+            no_correct,
+            glossary,
+            chunk_tokens,
+            jobs,
+            allow_partial,
+            template,
+            format,
+            include_transcript,
+            output,
+            out_dir,
+            request_timeout,
+            retries,
+            deadline,
+        } = args;
+        let cfg = &common.config;
+        let output = output_target(output, out_dir, files.len())?;
+        let llm = LlmSettings::resolve(llm, llm_model, cfg)?;
+        let glossary_path = glossary.or_else(|| cfg.glossary.clone());
+        let glossary = match &glossary_path {
+            Some(p) => std::fs::read_to_string(p).map_err(|e| Error::read(p, &e))?,
+            None => String::new(),
+        };
+        let prompt_hint = (!glossary.trim().is_empty())
+            .then(|| glossary.split_whitespace().collect::<Vec<_>>().join(" "));
+        let stt = stt_options(audio_language, threads, None, prompt_hint, cfg)?;
+        let needs_stt = files
+            .iter()
+            .any(|f| !crate::transcript::parse::is_transcript(f));
+        let stt_model = match needs_stt {
+            true => Some(registry::resolve(
+                stt_model.or_else(|| cfg.stt_model.clone()).as_deref(),
+                &common.models_dir,
+            )?),
+            false => None,
+        };
+        let language = language
+            .or_else(|| cfg.summary_language.clone())
+            .map(|l| l.to_lowercase());
+        let language_name = match &language {
+            Some(code) => language_name(code)?,
+            None => "the language of the transcript".to_string(),
+        };
+        let jobs = jobs.or(cfg.jobs).unwrap_or(4);
+        if jobs == 0 {
+            return Err(Error::usage("--jobs must be at least 1"));
+        }
+        let big = llm.is_openai()
+            || ["gpt-4", "gpt-5", "o1", "o3", "o4"]
+                .iter()
+                .any(|p| llm.model.starts_with(p));
+        let chunk_tokens =
+            chunk_tokens
+                .or(cfg.chunk_tokens)
+                .unwrap_or(if big { 6000 } else { 2000 });
+        if chunk_tokens < 100 {
+            return Err(Error::usage("--chunk-tokens must be at least 100"));
+        }
+        let options = summarize::Options {
+            language: language_name,
+            correct: !no_correct,
+            glossary,
+            max_correction: 0.3,
+            chunk_tokens,
+            reduce_tokens: if big { 24_000 } else { chunk_tokens * 2 },
+            jobs,
+            allow_partial,
+            max_output_tokens: if big { 8192 } else { 4096 },
+            temperature: 0.2,
+        };
+        let config_dir = config_dir();
+        let prompts = PromptSet::load(
+            template.or_else(|| cfg.template.clone()).as_deref(),
+            config_dir.as_deref(),
+        )?;
+        if !(request_timeout.is_finite() && request_timeout > 0.0) {
+            return Err(Error::usage(
+                "--request-timeout must be a positive number of seconds",
+            ));
+        }
+        let retry = RetryPolicy {
+            request_timeout: Duration::from_secs_f64(request_timeout),
+            max_attempts: retries + 1,
+            ..RetryPolicy::default()
+        };
+        let deadline = match deadline {
+            Some(d) if d.is_finite() && d > 0.0 => Some(Duration::from_secs_f64(d)),
+            Some(_) => {
+                return Err(Error::usage(
+                    "--deadline must be a positive number of seconds",
+                ));
+            }
+            None => None,
+        };
+        Ok(SummarizeSettings {
+            inputs: files,
+            llm,
+            stt_model,
+            stt,
+            options,
+            language,
+            prompts,
+            format,
+            include_transcript,
+            output,
+            retry,
+            deadline,
+        })
+    }
+}
+
+fn output_target(
+    output: Option<PathBuf>,
+    out_dir: Option<PathBuf>,
+    inputs: usize,
+) -> Result<Output> {
+    Ok(match (output, out_dir) {
+        (Some(_), _) if inputs > 1 => {
+            return Err(Error::usage(
+                "--output takes one input; use --out-dir for several",
+            ));
+        }
+        (Some(f), _) => Output::File(f),
+        (None, Some(d)) => Output::Dir(d),
+        (None, None) => Output::Stdout,
+    })
+}
+
+/// "ko" → "Korean": what the prompts ask the model to write in.
+fn language_name(code: &str) -> Result<String> {
+    let id = whisper_rs::get_lang_id(code).ok_or_else(|| {
+        Error::usage(format!("unknown language {code}"))
+            .with_hint("use a code such as en, ko, ja, de")
+    })?;
+    let full = whisper_rs::get_lang_str_full(id).unwrap_or(code);
+    let mut chars = full.chars();
+    Ok(chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default())
+}
+
+fn config_dir() -> Option<PathBuf> {
+    use etcetera::BaseStrategy;
+    Some(
+        etcetera::choose_base_strategy()
+            .ok()?
+            .config_dir()
+            .join("minutes"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +483,22 @@ mod tests {
             Config::load(Some(&missing)).unwrap_err().kind(),
             ErrorKind::Config
         );
+    }
+
+    #[test]
+    fn the_openai_key_never_goes_to_another_server() {
+        let cfg = Config::default();
+        let s = LlmSettings::resolve(Some("http://127.0.0.1:9/v1".into()), Some("m".into()), &cfg)
+            .unwrap();
+        assert!(s.key.is_empty() || std::env::var("MINUTES_LLM_API_KEY").is_ok());
+        assert!(LlmSettings::resolve(Some("ftp://x".into()), Some("m".into()), &cfg).is_err());
+        assert_eq!(
+            LlmSettings::resolve(Some("http://h/v1".into()), None, &cfg)
+                .unwrap_err()
+                .kind(),
+            ErrorKind::Config
+        );
+        assert_eq!(language_name("ko").unwrap(), "Korean");
     }
 
     #[test]

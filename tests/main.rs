@@ -6,4 +6,5 @@ mod common;
 mod cli;
 mod models;
 mod probe;
+mod summarize;
 mod transcribe;

@@ -2,6 +2,7 @@
 
 pub mod models;
 pub mod probe;
+pub mod summarize;
 pub mod transcribe;
 
 use crate::error::{Error, ErrorKind};

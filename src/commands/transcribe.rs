@@ -75,6 +75,7 @@ pub fn transcribe_one(
                 segment.text
             );
             segments.push(segment);
+            true
         },
         {
             let bar = bar.clone();

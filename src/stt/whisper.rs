@@ -87,13 +87,13 @@ impl WhisperEngine {
     }
 
     /// Transcribes a stream of 16 kHz mono blocks, calling `on_segment` for
-    /// each segment as soon as it is recognised and `on_progress` with the
-    /// seconds of audio done.
+    /// each segment as soon as it is recognised (it returns `false` to stop
+    /// after the current block) and `on_progress` with the seconds of audio done.
     pub fn transcribe<I>(
         &self,
         audio: I,
         opts: &SttOptions,
-        on_segment: &mut dyn FnMut(Segment),
+        on_segment: &mut dyn FnMut(Segment) -> bool,
         on_progress: Progress,
     ) -> Result<Outcome>
     where
@@ -136,7 +136,8 @@ impl WhisperEngine {
                 offset,
                 language: &language,
             };
-            let detected = self.run_block(&mut state, part, opts, on_segment, &on_progress)?;
+            let (detected, go_on) =
+                self.run_block(&mut state, part, opts, on_segment, &on_progress)?;
             if language == "auto"
                 && let Some(lang) = detected
             {
@@ -145,6 +146,9 @@ impl WhisperEngine {
             offset += cut;
             buffer.drain(..cut);
             on_progress(offset as f64 / f64::from(SAMPLE_RATE));
+            if !go_on {
+                break;
+            }
         }
         let language = if language == "auto" {
             "unknown".to_string()
@@ -157,15 +161,16 @@ impl WhisperEngine {
         })
     }
 
-    /// Transcribes one block; returns the language whisper detected, if any.
+    /// Transcribes one block; returns the language whisper detected, if any,
+    /// and whether the consumer wants more.
     fn run_block(
         &self,
         state: &mut WhisperState,
         block: Block,
         opts: &SttOptions,
-        on_segment: &mut dyn FnMut(Segment),
+        on_segment: &mut dyn FnMut(Segment) -> bool,
         on_progress: &Progress,
-    ) -> Result<Option<String>> {
+    ) -> Result<(Option<String>, bool)> {
         let Block {
             samples: block,
             offset,
@@ -173,7 +178,7 @@ impl WhisperEngine {
         } = block;
         let ranges = vad::keep_ranges(block);
         if ranges.is_empty() {
-            return Ok(None);
+            return Ok((None, true));
         }
         let (voiced, map) = TimeMap::join(block, &ranges);
         // whisper.cpp needs at least one second of audio; pad very short speech.
@@ -194,6 +199,7 @@ impl WhisperEngine {
             .full(params, &voiced)
             .map_err(|e| Error::internal(format!("whisper.cpp failed: {e}")))?;
         let base = offset as f64 / f64::from(SAMPLE_RATE);
+        let mut go_on = true;
         for segment in state.as_iter() {
             let text = segment
                 .to_str_lossy()
@@ -206,7 +212,7 @@ impl WhisperEngine {
             let t1 = segment.end_timestamp() as f64 / 100.0;
             let (start, end) = map.span(t0, t1);
             let (start, end) = (base + start, base + end);
-            on_segment(Segment {
+            go_on &= on_segment(Segment {
                 start: round_ms(start),
                 end: round_ms(end),
                 text: text.trim().to_string(),
@@ -214,7 +220,7 @@ impl WhisperEngine {
         }
         let detected =
             whisper_rs::get_lang_str(state.full_lang_id_from_state()).map(str::to_string);
-        Ok(detected)
+        Ok((detected, go_on))
     }
 }
 

@@ -5,6 +5,8 @@
 //! uses periods; both are what media players and subtitle editors accept.
 //! The JSON form is the tool's own, read back by later stages.
 
+pub mod parse;
+
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};

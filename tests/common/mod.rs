@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod llm;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -51,7 +53,11 @@ pub fn minutes() -> assert_cmd::Command {
         .env_remove("MINUTES_CONFIG")
         .env_remove("MINUTES_FFMPEG")
         .env_remove("MINUTES_MODELS_URL")
-        .env_remove("RUST_LOG");
+        .env_remove("RUST_LOG")
+        .env_remove("MINUTES_LLM")
+        .env_remove("MINUTES_LLM_MODEL")
+        .env_remove("MINUTES_LLM_API_KEY")
+        .env_remove("OPENAI_API_KEY");
     cmd
 }
 

@@ -1,0 +1,285 @@
+//! `minutes summarize`: recordings or transcripts in, minutes out.
+//!
+//! A recording is transcribed on a blocking thread while the async side
+//! chunks the segments and starts LLM calls as chunks fill up, so with a
+//! remote model the run takes about as long as transcription plus one map
+//! call and the reduce. The document is written only when complete.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+
+use super::Failures;
+use crate::cli::MinutesFormat;
+use crate::error::{Error, Result};
+use crate::llm::openai::OpenAiLlm;
+use crate::llm::{UsageBook, retry::RetryPolicy};
+use crate::render::{self, Provenance};
+use crate::settings::{Output, SummarizeSettings};
+use crate::stt::whisper::WhisperEngine;
+use crate::summarize::{self, Event};
+use crate::transcript::{Segment, parse};
+use crate::ui::Printer;
+use crate::{media, sink};
+
+pub fn run(settings: &SummarizeSettings, printer: &Printer) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::internal(format!("async runtime: {e}")))?;
+    let mut failures = Failures::default();
+    let mut engine: Option<Arc<WhisperEngine>> = None;
+    for input in &settings.inputs {
+        let result = summarize_one(&runtime, input, settings, &mut engine, printer)
+            .and_then(|doc| emit(&doc, input, settings));
+        if let Err(err) = result {
+            failures.record(printer, &err);
+        }
+    }
+    failures.into_result(settings.inputs.len())
+}
+
+/// Where segments come from, and what is known about them once they are in.
+struct Source {
+    stt_model: String,
+    language: Arc<Mutex<String>>,
+    duration: Arc<Mutex<f64>>,
+}
+
+fn summarize_one(
+    runtime: &tokio::runtime::Runtime,
+    input: &Path,
+    settings: &SummarizeSettings,
+    engine: &mut Option<Arc<WhisperEngine>>,
+    printer: &Printer,
+) -> Result<String> {
+    let started = Instant::now();
+    let (tx, rx) = mpsc::channel::<Segment>(1024);
+    let source = Source {
+        stt_model: String::new(),
+        language: Arc::new(Mutex::new(String::new())),
+        duration: Arc::new(Mutex::new(0.0)),
+    };
+    let (source, transcription) = if parse::is_transcript(input) {
+        let t = parse::read(input)?;
+        *source.language.lock().unwrap_or_else(|p| p.into_inner()) = t.language.clone();
+        *source.duration.lock().unwrap_or_else(|p| p.into_inner()) = t.duration;
+        printer.status(format!(
+            "summarising transcript {} ({} segments)",
+            input.display(),
+            t.segments.len()
+        ));
+        let feed = std::thread::spawn(move || {
+            for s in t.segments {
+                if tx.blocking_send(s).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        });
+        (
+            Source {
+                stt_model: t.model,
+                ..source
+            },
+            feed,
+        )
+    } else {
+        let stream = media::open(input)?;
+        let engine = match engine {
+            Some(e) => e.clone(),
+            None => {
+                let (name, path) = settings
+                    .stt_model
+                    .as_ref()
+                    .ok_or_else(|| Error::internal("no speech model resolved"))?;
+                let loaded = Arc::new(WhisperEngine::load(name, path)?);
+                *engine = Some(loaded.clone());
+                loaded
+            }
+        };
+        let total = stream.info().duration_seconds;
+        printer.status(format!(
+            "transcribing and summarising {} ({}, model {}, LLM {})",
+            input.display(),
+            total
+                .map(|d| format!("{d:.1} s"))
+                .unwrap_or_else(|| "unknown length".into()),
+            engine.name(),
+            settings.llm.model
+        ));
+        let bar = printer.progress(
+            total.map(|d| (d * 10.0) as u64).unwrap_or(0),
+            "transcribing",
+        );
+        let (language, duration) = (source.language.clone(), source.duration.clone());
+        let stt = settings.stt.clone();
+        let worker = engine.clone();
+        let feed = std::thread::spawn(move || {
+            let progress_bar = bar.clone();
+            let progress: crate::stt::whisper::Progress =
+                Arc::new(move |d: f64| progress_bar.set_position((d * 10.0) as u64));
+            let outcome =
+                worker.transcribe(stream, &stt, &mut |s| tx.blocking_send(s).is_ok(), progress);
+            bar.finish_and_clear();
+            let outcome = outcome?;
+            *language.lock().unwrap_or_else(|p| p.into_inner()) = outcome.language;
+            *duration.lock().unwrap_or_else(|p| p.into_inner()) = outcome.duration;
+            Ok(())
+        });
+        (
+            Source {
+                stt_model: engine.name().to_string(),
+                ..source
+            },
+            feed,
+        )
+    };
+
+    let usage = Arc::new(UsageBook::default());
+    let retry = RetryPolicy {
+        deadline: settings.deadline.map(|d| std::time::Instant::now() + d),
+        ..settings.retry.clone()
+    };
+    let llm = OpenAiLlm::new(
+        &settings.llm.base_url,
+        &settings.llm.model,
+        &settings.llm.key,
+        retry,
+        usage.clone(),
+    )?;
+    let events = event_printer(printer);
+    let duration_cell = source.duration.clone();
+    let outcome = runtime.block_on(summarize::run(
+        &llm,
+        &settings.prompts,
+        &settings.options,
+        rx,
+        move || *duration_cell.lock().unwrap_or_else(|p| p.into_inner()),
+        &events,
+    ));
+    // A transcription failure explains an empty or short transcript better than the LLM side can.
+    let transcribed: Result<()> = transcription
+        .join()
+        .unwrap_or_else(|_| Err(Error::internal("transcription thread panicked")));
+    transcribed?;
+    let (minutes, report, transcript) = outcome?;
+
+    let duration = *source.duration.lock().unwrap_or_else(|p| p.into_inner());
+    let spoken = source
+        .language
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    let provenance = Provenance {
+        source: input.display().to_string(),
+        date: meeting_date(input),
+        duration,
+        language: settings.language.clone().unwrap_or(if spoken.is_empty() {
+            "unknown".into()
+        } else {
+            spoken
+        }),
+        stt_model: if source.stt_model.is_empty() {
+            "unknown".into()
+        } else {
+            source.stt_model
+        },
+        llm_model: settings.llm.model.clone(),
+        prompts: settings.prompts.name.clone(),
+        prompts_version: settings.prompts.versions.clone(),
+        prompts_hash: settings.prompts.hash.clone(),
+    };
+    let total = usage.total();
+    printer.status(format!(
+        "made minutes of {} in {:.1} s: {} chunks, {} LLM calls, {} prompt + {} completion tokens",
+        input.display(),
+        started.elapsed().as_secs_f64(),
+        report.chunks,
+        total.calls,
+        total.prompt_tokens,
+        total.completion_tokens
+    ));
+    let transcript = settings.include_transcript.then_some(transcript.as_slice());
+    Ok(match settings.format {
+        MinutesFormat::Md => render::markdown(&minutes, &provenance, &report, transcript),
+        MinutesFormat::Json => render::json(
+            &minutes,
+            &provenance,
+            &report,
+            &usage.snapshot(),
+            &total,
+            transcript,
+        ),
+    })
+}
+
+fn event_printer(printer: &Printer) -> impl Fn(Event) + Send + Sync + use<> {
+    let printer = printer.clone();
+    move |event| match event {
+        Event::ChunkReady { index } => tracing::info!("part {index} ready"),
+        Event::ChunkDone { index } => printer.status(format!("map: part {index} summarised")),
+        Event::Warning(w) => printer.warn(w),
+        Event::Collapse { round, groups } => {
+            printer.status(format!("collapse: round {round}, {groups} groups"))
+        }
+        Event::Reduce => printer.status("reduce: writing the minutes"),
+    }
+}
+
+/// The recording's modification date (when the meeting most likely ended), as ISO 8601.
+fn meeting_date(input: &Path) -> String {
+    let time = std::fs::metadata(input)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|_| std::time::SystemTime::now());
+    let secs = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    civil_date(secs.div_euclid(86_400))
+}
+
+/// Days since 1970-01-01 to `YYYY-MM-DD` (Howard Hinnant's civil-from-days).
+fn civil_date(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+fn emit(doc: &str, input: &Path, settings: &SummarizeSettings) -> Result<()> {
+    match &settings.output {
+        Output::Stdout => sink::stdout(doc.as_bytes()),
+        Output::File(path) => sink::write_atomic(path, doc.as_bytes()),
+        Output::Dir(dir) => {
+            let stem = input
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "minutes".into());
+            let ext = if settings.format == MinutesFormat::Json {
+                "json"
+            } else {
+                "md"
+            };
+            sink::write_atomic(&dir.join(format!("{stem}.{ext}")), doc.as_bytes())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn civil_dates() {
+        assert_eq!(super::civil_date(0), "1970-01-01");
+        assert_eq!(super::civil_date(20_417), "2025-11-25");
+        assert_eq!(super::civil_date(11_016), "2000-02-29");
+    }
+}

@@ -1,0 +1,188 @@
+//! Access to language models: one narrow trait, one HTTP implementation for
+//! any OpenAI-compatible server (OpenAI, Ollama, vLLM, llama.cpp's server,
+//! LM Studio, Gemini's OpenAI endpoint), usage accounting.
+//!
+//! The pipeline sees only [`Llm::chat`]: a system and a user message in,
+//! text out, with whether the answer was cut off by the token limit and the
+//! tokens it cost. Retries, timeouts and JSON-mode negotiation live behind it.
+
+pub mod openai;
+pub mod retry;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+use crate::error::Result;
+
+/// The pipeline stage a call belongs to (for usage accounting and logs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    Correct,
+    Map,
+    Collapse,
+    Reduce,
+}
+
+impl Stage {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Correct => "correct",
+            Stage::Map => "map",
+            Stage::Collapse => "collapse",
+            Stage::Reduce => "reduce",
+        }
+    }
+}
+
+/// A JSON schema the answer must follow.
+#[derive(Debug, Clone)]
+pub struct Schema {
+    pub name: &'static str,
+    pub schema: serde_json::Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChatRequest {
+    pub stage: Stage,
+    pub system: String,
+    pub user: String,
+    pub schema: Option<Schema>,
+    pub max_tokens: u32,
+    pub temperature: f32,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Usage {
+    pub calls: u64,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChatReply {
+    pub content: String,
+    /// The answer stopped at the output token limit (`finish_reason = length`).
+    pub truncated: bool,
+    pub usage: Usage,
+}
+
+/// What the summarising pipeline needs from a language model.
+pub trait Llm: Send + Sync {
+    fn chat(&self, request: &ChatRequest) -> impl Future<Output = Result<ChatReply>> + Send;
+    /// The model's name, as recorded in the output.
+    fn model(&self) -> &str;
+}
+
+/// Token usage per stage, shared by all calls of a run.
+#[derive(Debug, Default)]
+pub struct UsageBook {
+    by_stage: Mutex<BTreeMap<Stage, Usage>>,
+}
+
+impl UsageBook {
+    pub fn add(&self, stage: Stage, usage: &Usage) {
+        let mut book = self.by_stage.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = book.entry(stage).or_default();
+        entry.calls += usage.calls;
+        entry.prompt_tokens += usage.prompt_tokens;
+        entry.completion_tokens += usage.completion_tokens;
+    }
+
+    pub fn snapshot(&self) -> BTreeMap<Stage, Usage> {
+        self.by_stage
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn total(&self) -> Usage {
+        let mut t = Usage::default();
+        for u in self.snapshot().values() {
+            t.calls += u.calls;
+            t.prompt_tokens += u.prompt_tokens;
+            t.completion_tokens += u.completion_tokens;
+        }
+        t
+    }
+}
+
+/// An API key that never prints itself.
+#[derive(Clone, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "<none>"
+        } else {
+            "<redacted>"
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Secret::new("sk-very-secret".into());
+        assert!(!format!("{s:?}").contains("sk-"));
+    }
+
+    #[test]
+    fn usage_adds_up_by_stage() {
+        let book = UsageBook::default();
+        book.add(
+            Stage::Map,
+            &Usage {
+                calls: 1,
+                prompt_tokens: 10,
+                completion_tokens: 2,
+            },
+        );
+        book.add(
+            Stage::Map,
+            &Usage {
+                calls: 1,
+                prompt_tokens: 5,
+                completion_tokens: 1,
+            },
+        );
+        book.add(
+            Stage::Reduce,
+            &Usage {
+                calls: 1,
+                prompt_tokens: 7,
+                completion_tokens: 3,
+            },
+        );
+        assert_eq!(book.snapshot()[&Stage::Map].prompt_tokens, 15);
+        assert_eq!(
+            book.total(),
+            Usage {
+                calls: 3,
+                prompt_tokens: 22,
+                completion_tokens: 6
+            }
+        );
+    }
+}

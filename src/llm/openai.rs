@@ -1,0 +1,218 @@
+//! The HTTP backend: any OpenAI-compatible chat-completions server, through
+//! async-openai with [`RetryService`](super::retry::RetryService) underneath.
+//!
+//! Structured output is negotiated once per run: `json_schema` first; a
+//! server that rejects it gets `json_object`; one that rejects that gets a
+//! plain request (the prompt asks for JSON either way, and answers are
+//! parsed tolerantly). Error messages name the server, never the key.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use async_openai::Client;
+use async_openai::config::OpenAIConfig;
+use async_openai::error::OpenAIError;
+use async_openai::types::chat::{
+    ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
+    ChatCompletionRequestUserMessage, CreateChatCompletionRequest, FinishReason, ResponseFormat,
+    ResponseFormatJsonSchema,
+};
+
+use super::retry::{GiveUp, RetryPolicy, RetryService};
+use super::{ChatReply, ChatRequest, Llm, Secret, Usage, UsageBook};
+use crate::error::{Error, ErrorKind, Result};
+
+const MODE_SCHEMA: u8 = 0;
+const MODE_OBJECT: u8 = 1;
+const MODE_PLAIN: u8 = 2;
+
+pub struct OpenAiLlm {
+    client: Client<OpenAIConfig>,
+    base_url: String,
+    model: String,
+    json_mode: AtomicU8,
+    usage: std::sync::Arc<UsageBook>,
+}
+
+impl OpenAiLlm {
+    pub fn new(
+        base_url: &str,
+        model: &str,
+        key: &Secret,
+        policy: RetryPolicy,
+        usage: std::sync::Arc<UsageBook>,
+    ) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(20))
+            .user_agent(concat!("minutes/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::internal(format!("HTTP client: {e}")))?;
+        let mut config = OpenAIConfig::new().with_api_base(base_url.trim_end_matches('/'));
+        if !key.is_empty() {
+            config = config.with_api_key(key.expose());
+        }
+        let client = Client::with_config(config).with_http_service(RetryService::new(http, policy));
+        Ok(OpenAiLlm {
+            client,
+            base_url: base_url.to_string(),
+            model: model.to_string(),
+            json_mode: AtomicU8::new(MODE_SCHEMA),
+            usage,
+        })
+    }
+
+    fn build(&self, req: &ChatRequest, mode: u8) -> CreateChatCompletionRequest {
+        let messages = vec![
+            ChatCompletionRequestMessage::System(ChatCompletionRequestSystemMessage::from(
+                req.system.as_str(),
+            )),
+            ChatCompletionRequestMessage::User(ChatCompletionRequestUserMessage::from(
+                req.user.as_str(),
+            )),
+        ];
+        let response_format = match (&req.schema, mode) {
+            (Some(s), MODE_SCHEMA) => Some(ResponseFormat::JsonSchema {
+                json_schema: ResponseFormatJsonSchema {
+                    description: None,
+                    name: s.name.to_string(),
+                    schema: s.schema.clone(),
+                    strict: Some(true),
+                },
+            }),
+            (Some(_), MODE_OBJECT) => Some(ResponseFormat::JsonObject),
+            _ => None,
+        };
+        // OpenAI wants `max_completion_tokens`; many compatible servers know only `max_tokens`.
+        let openai = self.base_url.contains("api.openai.com");
+        #[allow(deprecated)]
+        CreateChatCompletionRequest {
+            model: self.model.clone(),
+            messages,
+            temperature: Some(req.temperature),
+            max_completion_tokens: openai.then_some(req.max_tokens),
+            max_tokens: (!openai).then_some(req.max_tokens),
+            response_format,
+            ..Default::default()
+        }
+    }
+
+    fn error(&self, err: OpenAIError) -> Error {
+        let server = &self.base_url;
+        match err {
+            OpenAIError::ApiError(api) => {
+                let code = api.status_code.as_u16();
+                let message = api.api_error.message.clone();
+                let kind = match code {
+                    401 | 403 | 404 => ErrorKind::Config,
+                    _ => ErrorKind::Unavailable,
+                };
+                let err = Error::new(
+                    kind,
+                    format!("LLM server {server}: HTTP {code}: {}", one_line(&message)),
+                );
+                match code {
+                    401 | 403 => {
+                        err.with_hint("check the API key (MINUTES_LLM_API_KEY or OPENAI_API_KEY)")
+                    }
+                    404 => err.with_hint(format!(
+                        "check --llm and --llm-model (model {})",
+                        self.model
+                    )),
+                    _ => err,
+                }
+            }
+            OpenAIError::Reqwest(e) if e.is_connect() => Error::new(
+                ErrorKind::Unavailable,
+                format!("LLM server {server}: cannot connect"),
+            )
+            .with_hint("is the server running? check --llm"),
+            OpenAIError::Boxed(b)
+                if b.downcast_ref::<GiveUp>()
+                    .is_some_and(|g| matches!(g, GiveUp::Deadline)) =>
+            {
+                Error::new(
+                    ErrorKind::Temporary,
+                    format!("LLM server {server}: the run's deadline passed"),
+                )
+            }
+            other => Error::new(
+                ErrorKind::Unavailable,
+                format!("LLM server {server}: {}", one_line(&other.to_string())),
+            ),
+        }
+    }
+}
+
+fn one_line(s: &str) -> String {
+    let s: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() > 300 {
+        s.chars().take(300).collect::<String>() + "…"
+    } else {
+        s
+    }
+}
+
+/// Whether a 400 answer is the server saying it does not do this response format.
+fn rejects_format(err: &OpenAIError) -> bool {
+    match err {
+        OpenAIError::ApiError(api)
+            if api.status_code.as_u16() == 400 || api.status_code.as_u16() == 422 =>
+        {
+            let m = api.api_error.message.to_lowercase();
+            m.contains("response_format") || m.contains("json_schema") || m.contains("json_object")
+        }
+        _ => false,
+    }
+}
+
+impl Llm for OpenAiLlm {
+    async fn chat(&self, req: &ChatRequest) -> Result<ChatReply> {
+        loop {
+            let mode = self.json_mode.load(Ordering::Relaxed);
+            let request = self.build(req, mode);
+            match self.client.chat().create(request).await {
+                Ok(resp) => {
+                    let usage = resp
+                        .usage
+                        .as_ref()
+                        .map(|u| Usage {
+                            calls: 1,
+                            prompt_tokens: u64::from(u.prompt_tokens),
+                            completion_tokens: u64::from(u.completion_tokens),
+                        })
+                        .unwrap_or(Usage {
+                            calls: 1,
+                            ..Usage::default()
+                        });
+                    self.usage.add(req.stage, &usage);
+                    let choice = resp.choices.into_iter().next();
+                    let truncated = choice
+                        .as_ref()
+                        .is_some_and(|c| c.finish_reason == Some(FinishReason::Length));
+                    let content = choice.and_then(|c| c.message.content).unwrap_or_default();
+                    return Ok(ChatReply {
+                        content,
+                        truncated,
+                        usage,
+                    });
+                }
+                Err(e) if req.schema.is_some() && mode < MODE_PLAIN && rejects_format(&e) => {
+                    let next = mode + 1;
+                    tracing::warn!(
+                        "LLM server does not accept this response format; falling back (level {next})"
+                    );
+                    let _ = self.json_mode.compare_exchange(
+                        mode,
+                        next,
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    );
+                }
+                Err(e) => return Err(self.error(e)),
+            }
+        }
+    }
+
+    fn model(&self) -> &str {
+        &self.model
+    }
+}

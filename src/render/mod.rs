@@ -1,0 +1,265 @@
+//! Minutes as documents: markdown with YAML front matter (for wikis and
+//! static-site generators) and JSON (for scripts).
+//!
+//! Front matter is written by the YAML serializer, never by string pasting,
+//! so titles with colons, quotes or `---` cannot break it; Obsidian, Hugo,
+//! Jekyll and MkDocs all read the result.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::llm::{Stage, Usage};
+use crate::summarize::Report;
+use crate::summarize::schema::{Minutes, format_time};
+use crate::transcript::Segment;
+
+/// Everything a rendered document says about how it was made.
+#[derive(Debug, Clone, Serialize)]
+pub struct Provenance {
+    pub source: String,
+    /// ISO 8601 date of the meeting (the recording's modification time) or of the run.
+    pub date: String,
+    pub duration: f64,
+    pub language: String,
+    pub stt_model: String,
+    pub llm_model: String,
+    pub prompts: String,
+    pub prompts_version: String,
+    pub prompts_hash: String,
+}
+
+#[derive(Serialize)]
+struct FrontMatter<'a> {
+    title: &'a str,
+    date: &'a str,
+    duration: String,
+    source: &'a str,
+    language: &'a str,
+    stt_model: &'a str,
+    llm_model: &'a str,
+    tags: Vec<&'a str>,
+    generator: String,
+    prompts: String,
+}
+
+/// The markdown document.
+pub fn markdown(
+    m: &Minutes,
+    p: &Provenance,
+    report: &Report,
+    transcript: Option<&[Segment]>,
+) -> String {
+    let title = if m.title.trim().is_empty() {
+        "Meeting minutes"
+    } else {
+        m.title.trim()
+    };
+    let front = FrontMatter {
+        title,
+        date: &p.date,
+        duration: format_time(p.duration),
+        source: &p.source,
+        language: &p.language,
+        stt_model: &p.stt_model,
+        llm_model: &p.llm_model,
+        tags: vec!["minutes", "meeting"],
+        generator: format!("minutes {}", env!("CARGO_PKG_VERSION")),
+        prompts: format!("{} {} ({})", p.prompts, p.prompts_hash, p.prompts_version),
+    };
+    let yaml = serde_norway::to_string(&front).unwrap_or_default();
+    let mut out = format!("---\n{yaml}---\n\n# {}\n", one_line(title));
+    if !report.missing.is_empty() {
+        out.push_str(
+            "\n> **Incomplete minutes.** These parts of the recording could not be summarised:\n",
+        );
+        for g in &report.missing {
+            out.push_str(&format!(
+                "> - {}–{}: {}\n",
+                format_time(g.start),
+                format_time(g.end),
+                one_line(&g.reason)
+            ));
+        }
+    }
+    section(
+        &mut out,
+        "Summary",
+        m.summary.iter().map(|s| format!("- {}", one_line(s))),
+    );
+    section(
+        &mut out,
+        "Decisions",
+        m.decisions
+            .iter()
+            .map(|d| format!("- {}{}", one_line(&d.decision), stamp(d.time.as_deref()))),
+    );
+    section(
+        &mut out,
+        "Action items",
+        m.action_items.iter().map(|a| {
+            let owner = a
+                .owner
+                .as_deref()
+                .map(|o| format!(" — {}", one_line(o)))
+                .unwrap_or_default();
+            let due = a
+                .due
+                .as_deref()
+                .map(|d| format!(" ({})", one_line(d)))
+                .unwrap_or_default();
+            format!(
+                "- [ ] {}{owner}{due}{}",
+                one_line(&a.task),
+                stamp(a.time.as_deref())
+            )
+        }),
+    );
+    section(
+        &mut out,
+        "Open questions",
+        m.open_questions
+            .iter()
+            .map(|q| format!("- {}", one_line(q))),
+    );
+    section(
+        &mut out,
+        "Topics",
+        m.topics.iter().map(|t| match &t.start {
+            Some(s) => format!("- [{s}] {}", one_line(&t.title)),
+            None => format!("- {}", one_line(&t.title)),
+        }),
+    );
+    if !m.participants.is_empty() {
+        let names: Vec<String> = m.participants.iter().map(|p| one_line(p)).collect();
+        out.push_str(&format!("\n## Participants\n\n{}\n", names.join(", ")));
+    }
+    if let Some(segments) = transcript {
+        out.push_str("\n## Transcript\n\n");
+        let timed = segments.iter().any(|s| s.end > 0.0);
+        for s in segments {
+            if timed {
+                out.push_str(&format!(
+                    "[{}] {}\n",
+                    format_time(s.start),
+                    one_line(&s.text)
+                ));
+            } else {
+                out.push_str(&format!("{}\n", one_line(&s.text)));
+            }
+        }
+    }
+    out
+}
+
+fn section(out: &mut String, heading: &str, lines: impl Iterator<Item = String>) {
+    let lines: Vec<String> = lines.collect();
+    out.push_str(&format!("\n## {heading}\n\n"));
+    if lines.is_empty() {
+        out.push_str("_None._\n");
+    } else {
+        out.push_str(&lines.join("\n"));
+        out.push('\n');
+    }
+}
+
+fn stamp(time: Option<&str>) -> String {
+    time.map(|t| format!(" [{t}]")).unwrap_or_default()
+}
+
+/// Model text on one line, so it cannot open a heading or end a list.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[derive(Serialize)]
+struct JsonDoc<'a> {
+    minutes: &'a Minutes,
+    provenance: &'a Provenance,
+    report: &'a Report,
+    usage: &'a BTreeMap<Stage, Usage>,
+    usage_total: &'a Usage,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transcript: Option<&'a [Segment]>,
+}
+
+/// The structured document: minutes, provenance, usage and timings.
+pub fn json(
+    m: &Minutes,
+    p: &Provenance,
+    report: &Report,
+    usage: &BTreeMap<Stage, Usage>,
+    total: &Usage,
+    transcript: Option<&[Segment]>,
+) -> String {
+    let doc = JsonDoc {
+        minutes: m,
+        provenance: p,
+        report,
+        usage,
+        usage_total: total,
+        transcript,
+    };
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::summarize::schema::{ActionItem, Decision};
+
+    fn provenance() -> Provenance {
+        Provenance {
+            source: "a: b.mp4".into(),
+            date: "2026-11-25".into(),
+            duration: 754.0,
+            language: "ko".into(),
+            stt_model: "base".into(),
+            llm_model: "gpt-4o-mini".into(),
+            prompts: "default".into(),
+            prompts_version: "map@1".into(),
+            prompts_hash: "abc".into(),
+        }
+    }
+
+    #[test]
+    fn front_matter_survives_hostile_titles() {
+        let m = Minutes {
+            title: "Budget: \"Q3\" --- review\n# not a heading".into(),
+            ..Default::default()
+        };
+        let md = markdown(&m, &provenance(), &Report::default(), None);
+        let end = md[4..].find("\n---\n").unwrap() + 4;
+        let front: serde_norway::Value = serde_norway::from_str(&md[4..end]).unwrap();
+        assert_eq!(front["title"].as_str().unwrap(), m.title);
+        assert_eq!(front["duration"].as_str().unwrap(), "12:34");
+        assert_eq!(front["tags"][0].as_str().unwrap(), "minutes");
+        assert!(!md.contains("\n# not a heading"));
+    }
+
+    #[test]
+    fn action_items_read_as_checkboxes() {
+        let m = Minutes {
+            action_items: vec![ActionItem {
+                task: "Send the report".into(),
+                owner: Some("Mina".into()),
+                due: Some("Friday".into()),
+                time: Some("03:15".into()),
+            }],
+            decisions: vec![Decision {
+                decision: "Ship it".into(),
+                time: None,
+            }],
+            ..Default::default()
+        };
+        let md = markdown(&m, &provenance(), &Report::default(), None);
+        assert!(
+            md.contains("- [ ] Send the report — Mina (Friday) [03:15]"),
+            "{md}"
+        );
+        assert!(md.contains("## Decisions\n\n- Ship it\n"));
+        assert!(md.contains("## Open questions\n\n_None._"));
+    }
+}

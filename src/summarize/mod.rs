@@ -1,0 +1,76 @@
+//! From transcript segments to minutes: correct → chunk → map (concurrent)
+//! → collapse (while too long) → reduce.
+//!
+//! Every LLM call of every stage takes one permit from a single semaphore of
+//! `--jobs` permits, so concurrency is bounded once for the whole run. Map
+//! calls start as soon as a chunk's worth of segments has arrived, while
+//! transcription is still going. No chunk is silently lost: one that cannot
+//! be summarised fails the run, unless partial minutes are allowed, and then
+//! the minutes say which time ranges are missing.
+
+pub mod call;
+pub mod chunk;
+pub mod correct;
+mod pipeline;
+pub mod prompts;
+pub mod schema;
+
+use serde::Serialize;
+
+pub use pipeline::run;
+
+/// How to summarise, resolved once.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The language to write the minutes in, as a name the model understands ("Korean").
+    pub language: String,
+    pub correct: bool,
+    pub glossary: String,
+    /// Largest share of words a correction may change before it is rejected.
+    pub max_correction: f64,
+    pub chunk_tokens: usize,
+    /// Input budget of one collapse or reduce call.
+    pub reduce_tokens: usize,
+    pub jobs: usize,
+    pub allow_partial: bool,
+    pub max_output_tokens: u32,
+    pub temperature: f32,
+}
+
+/// A stretch of the recording the minutes could not cover.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Gap {
+    pub start: f64,
+    pub end: f64,
+    pub reason: String,
+}
+
+/// What the pipeline did, beside the minutes.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub chunks: usize,
+    pub collapse_rounds: usize,
+    pub corrections_applied: usize,
+    pub corrections_rejected: usize,
+    pub timestamps_dropped: usize,
+    pub missing: Vec<Gap>,
+    pub seconds: StageSeconds,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StageSeconds {
+    /// From the start until the last map call finished (includes transcription when streaming).
+    pub map: f64,
+    pub collapse: f64,
+    pub reduce: f64,
+}
+
+/// Progress events, for the printer.
+#[derive(Debug, Clone)]
+pub enum Event {
+    ChunkReady { index: usize },
+    ChunkDone { index: usize },
+    Warning(String),
+    Collapse { round: usize, groups: usize },
+    Reduce,
+}

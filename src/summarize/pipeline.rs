@@ -1,0 +1,396 @@
+//! The orchestration of the stages (see the module above for the why).
+
+use std::time::Instant;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use tokio::sync::{Semaphore, mpsc};
+
+use super::call::{Caller, Failure};
+use super::chunk::{Chunk, Chunker, TokenCounter};
+use super::correct::{Verdict, correct};
+use super::prompts::PromptSet;
+use super::schema::{Minutes, format_time, minutes_schema};
+use super::{Event, Gap, Options, Report};
+use crate::error::{Error, ErrorKind, Result};
+use crate::llm::{Llm, Schema, Stage};
+use crate::transcript::Segment;
+
+/// How many times a chunk cut off at the token limit is halved and retried.
+const MAX_SPLITS: usize = 3;
+
+struct Ctx<'a, L: Llm> {
+    caller: Caller<'a, L>,
+    prompts: &'a PromptSet,
+    opts: &'a Options,
+    counter: TokenCounter,
+    duration: f64,
+    on_event: &'a (dyn Fn(Event) + Send + Sync),
+}
+
+fn schema(name: &'static str) -> Schema {
+    Schema {
+        name,
+        schema: minutes_schema(),
+    }
+}
+
+/// Runs the whole pipeline over segments as they arrive on `segments`;
+/// `duration` is the recording's length (0 for an untimed transcript).
+pub async fn run<L: Llm>(
+    llm: &L,
+    prompts: &PromptSet,
+    opts: &Options,
+    mut segments: mpsc::Receiver<Segment>,
+    duration: impl Fn() -> f64,
+    on_event: &(dyn Fn(Event) + Send + Sync),
+) -> Result<(Minutes, Report, Vec<Segment>)> {
+    let started = Instant::now();
+    let permits = Semaphore::new(opts.jobs.max(1));
+    let caller = Caller {
+        llm,
+        permits: &permits,
+        max_output_tokens: opts.max_output_tokens,
+        temperature: opts.temperature,
+    };
+    let counter = TokenCounter::for_model(llm.model());
+    let mut ctx = Ctx {
+        caller,
+        prompts,
+        opts,
+        counter,
+        duration: 0.0,
+        on_event,
+    };
+    let mut chunker = Chunker::new(counter, opts.chunk_tokens);
+    let mut report = Report::default();
+    let mut results: Vec<ChunkResult> = Vec::new();
+    {
+        let mut pending = FuturesUnordered::new();
+        loop {
+            tokio::select! {
+                next = segments.recv() => match next {
+                    Some(segment) => {
+                        for chunk in chunker.push(segment) {
+                            on_event(Event::ChunkReady { index: chunk.index });
+                            pending.push(process_chunk(&ctx, chunk));
+                        }
+                    }
+                    None => break,
+                },
+                Some(done) = pending.next(), if !pending.is_empty() => results.push(done?),
+            }
+        }
+        if let Some(chunk) = chunker.finish() {
+            on_event(Event::ChunkReady { index: chunk.index });
+            pending.push(process_chunk(&ctx, chunk));
+        }
+        while let Some(done) = pending.next().await {
+            results.push(done?);
+        }
+    }
+    ctx.duration = duration();
+    results.sort_by_key(|r| r.index);
+    report.chunks = results.len();
+    report.seconds.map = started.elapsed().as_secs_f64();
+    if results.is_empty() {
+        return Err(Error::new(
+            ErrorKind::BadInput,
+            "nothing was said: the transcript is empty",
+        ));
+    }
+    let mut notes = Vec::new();
+    let mut transcript = Vec::new();
+    for r in results {
+        report.corrections_applied += usize::from(r.correction == Some(true));
+        report.corrections_rejected += usize::from(r.correction == Some(false));
+        transcript.extend(r.segments);
+        match r.outcome {
+            Ok(parts) => notes.extend(parts),
+            Err(gap) if opts.allow_partial => {
+                on_event(Event::Warning(format!(
+                    "part {}–{} is missing from the minutes: {}",
+                    format_time(gap.start),
+                    format_time(gap.end),
+                    gap.reason
+                )));
+                report.missing.push(gap);
+            }
+            Err(gap) => {
+                return Err(Error::new(
+                    ErrorKind::Unavailable,
+                    format!(
+                        "the part {}–{} could not be summarised: {}",
+                        format_time(gap.start),
+                        format_time(gap.end),
+                        gap.reason
+                    ),
+                )
+                .with_hint(
+                    "run again later, or pass --allow-partial to write minutes without it",
+                ));
+            }
+        }
+    }
+    if notes.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Unavailable,
+            "no part of the meeting could be summarised",
+        ));
+    }
+    let t = Instant::now();
+    let notes = collapse(&ctx, notes, &mut report).await?;
+    report.seconds.collapse = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    on_event(Event::Reduce);
+    let mut minutes = reduce(&ctx, &notes).await?;
+    report.seconds.reduce = t.elapsed().as_secs_f64();
+    minutes.tidy();
+    report.timestamps_dropped = minutes.check_times(ctx.duration);
+    if report.timestamps_dropped > 0 {
+        on_event(Event::Warning(format!(
+            "{} timestamps outside the recording were dropped",
+            report.timestamps_dropped
+        )));
+    }
+    Ok((minutes, report, transcript))
+}
+
+/// Notes of one part of the meeting: its JSON and the time range it covers.
+#[derive(Debug, Clone)]
+struct Notes {
+    start: f64,
+    end: f64,
+    minutes: Minutes,
+}
+
+impl Notes {
+    fn render(&self) -> String {
+        let body = serde_json::to_string(&self.minutes).unwrap_or_default();
+        format!(
+            "[{}–{}] {body}",
+            format_time(self.start),
+            format_time(self.end)
+        )
+    }
+}
+
+struct ChunkResult {
+    index: usize,
+    /// The chunk's segments, corrected when the correction passed its guard.
+    segments: Vec<Segment>,
+    correction: Option<bool>,
+    outcome: std::result::Result<Vec<Notes>, Gap>,
+}
+
+async fn process_chunk<L: Llm>(ctx: &Ctx<'_, L>, mut chunk: Chunk) -> Result<ChunkResult> {
+    let mut correction = None;
+    if ctx.opts.correct {
+        let verdict = correct(
+            &ctx.caller,
+            ctx.prompts,
+            &ctx.opts.glossary,
+            ctx.opts.max_correction,
+            &mut chunk,
+        )
+        .await;
+        match verdict {
+            Ok(Verdict::Applied { .. }) => correction = Some(true),
+            Ok(Verdict::Rejected(why)) => {
+                (ctx.on_event)(Event::Warning(format!(
+                    "correction of part {} rejected: {why}; keeping the original",
+                    chunk.index
+                )));
+                correction = Some(false);
+            }
+            Err(e) if e.kind() == ErrorKind::Unavailable => {
+                let gap = Gap {
+                    start: chunk.start(),
+                    end: chunk.end(),
+                    reason: e.message().to_string(),
+                };
+                return Ok(ChunkResult {
+                    index: chunk.index,
+                    segments: chunk.segments,
+                    correction,
+                    outcome: Err(gap),
+                });
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let outcome = map_chunk(ctx, &chunk, 0).await?;
+    (ctx.on_event)(Event::ChunkDone { index: chunk.index });
+    Ok(ChunkResult {
+        index: chunk.index,
+        segments: chunk.segments,
+        correction,
+        outcome,
+    })
+}
+
+fn transcript_lines(segments: &[Segment], timed: bool) -> String {
+    let mut out = String::new();
+    for s in segments {
+        if timed {
+            out.push_str(&format!("[{}] ", format_time(s.start)));
+        }
+        out.push_str(s.text.trim());
+        out.push('\n');
+    }
+    out
+}
+
+/// Maps a chunk to notes; halves it when the answer does not fit the output
+/// budget. An unavailable server or a hopeless answer becomes a gap.
+async fn map_chunk<L: Llm>(
+    ctx: &Ctx<'_, L>,
+    chunk: &Chunk,
+    depth: usize,
+) -> Result<std::result::Result<Vec<Notes>, Gap>> {
+    let timed = chunk.segments.iter().any(|s| s.end > 0.0);
+    let (start, end) = (chunk.start(), chunk.end());
+    let vars = [
+        ("language", ctx.opts.language.as_str()),
+        ("part", &chunk.index.to_string()),
+        ("start", &format_time(start)),
+        ("end", &format_time(end)),
+        ("transcript", &transcript_lines(&chunk.segments, timed)),
+    ];
+    let messages = ctx.prompts.render(Stage::Map, &vars);
+    let budget = (ctx.opts.max_output_tokens / 2).max(512);
+    let gap = |reason: String| Gap { start, end, reason };
+    match ctx
+        .caller
+        .json::<Minutes>(Stage::Map, messages, schema("chunk_notes"), budget)
+        .await
+    {
+        Ok(Ok(minutes)) => Ok(Ok(vec![Notes {
+            start,
+            end,
+            minutes,
+        }])),
+        Ok(Err(Failure::Truncated)) if depth < MAX_SPLITS && chunk.segments.len() > 1 => {
+            let mid = chunk.segments.len() / 2;
+            let halves = [
+                chunk.segments[..mid].to_vec(),
+                chunk.segments[mid..].to_vec(),
+            ];
+            let mut out = Vec::new();
+            for half in halves {
+                let tokens = half.iter().map(|s| ctx.counter.count(&s.text)).sum();
+                let part = Chunk {
+                    index: chunk.index,
+                    segments: half,
+                    tokens,
+                };
+                match Box::pin(map_chunk(ctx, &part, depth + 1)).await? {
+                    Ok(notes) => out.extend(notes),
+                    Err(g) => return Ok(Err(g)),
+                }
+            }
+            Ok(Ok(out))
+        }
+        Ok(Err(failure)) => Ok(Err(gap(failure.to_string()))),
+        Err(e) if e.kind() == ErrorKind::Unavailable => Ok(Err(gap(e.message().to_string()))),
+        Err(e) => Err(e),
+    }
+}
+
+/// Merges groups of notes until all of them fit one reduce call.
+async fn collapse<L: Llm>(
+    ctx: &Ctx<'_, L>,
+    mut notes: Vec<Notes>,
+    report: &mut Report,
+) -> Result<Vec<Notes>> {
+    let budget = ctx.opts.reduce_tokens;
+    loop {
+        let sizes: Vec<usize> = notes
+            .iter()
+            .map(|n| ctx.counter.count(&n.render()))
+            .collect();
+        if sizes.iter().sum::<usize>() <= budget || notes.len() == 1 {
+            return Ok(notes);
+        }
+        let mut groups: Vec<Vec<Notes>> = vec![Vec::new()];
+        let mut size = 0;
+        for (n, s) in notes.into_iter().zip(sizes) {
+            let current = groups.last_mut().expect("one group");
+            if size + s > budget && current.len() >= 2 {
+                groups.push(Vec::new());
+                size = 0;
+            }
+            size += s;
+            groups.last_mut().expect("one group").push(n);
+        }
+        report.collapse_rounds += 1;
+        (ctx.on_event)(Event::Collapse {
+            round: report.collapse_rounds,
+            groups: groups.len(),
+        });
+        let before = groups.iter().map(Vec::len).sum::<usize>();
+        let merged: Vec<Result<Notes>> =
+            futures::future::join_all(groups.iter().map(|g| merge(ctx, g, Stage::Collapse))).await;
+        notes = merged.into_iter().collect::<Result<Vec<_>>>()?;
+        if notes.len() >= before {
+            return Err(Error::internal("collapsing the notes made no progress"));
+        }
+    }
+}
+
+async fn merge<L: Llm>(ctx: &Ctx<'_, L>, group: &[Notes], stage: Stage) -> Result<Notes> {
+    let (start, end) = (
+        group.first().map(|n| n.start).unwrap_or(0.0),
+        group.last().map(|n| n.end).unwrap_or(0.0),
+    );
+    if group.len() == 1 {
+        return Ok(group[0].clone());
+    }
+    let text: Vec<String> = group.iter().map(Notes::render).collect();
+    let minutes = call_merge(ctx, stage, &text.join("\n")).await?;
+    Ok(Notes {
+        start,
+        end,
+        minutes,
+    })
+}
+
+async fn reduce<L: Llm>(ctx: &Ctx<'_, L>, notes: &[Notes]) -> Result<Minutes> {
+    let text: Vec<String> = notes.iter().map(Notes::render).collect();
+    call_merge(ctx, Stage::Reduce, &text.join("\n")).await
+}
+
+async fn call_merge<L: Llm>(ctx: &Ctx<'_, L>, stage: Stage, notes: &str) -> Result<Minutes> {
+    let duration = if ctx.duration > 0.0 {
+        format_time(ctx.duration)
+    } else {
+        "unknown".into()
+    };
+    let vars = [
+        ("language", ctx.opts.language.as_str()),
+        ("notes", notes),
+        ("duration", duration.as_str()),
+    ];
+    let messages = ctx.prompts.render(stage, &vars);
+    let name = if stage == Stage::Reduce {
+        "minutes"
+    } else {
+        "merged_notes"
+    };
+    match ctx
+        .caller
+        .json::<Minutes>(
+            stage,
+            messages,
+            schema(name),
+            ctx.opts.max_output_tokens / 2,
+        )
+        .await?
+    {
+        Ok(m) => Ok(m),
+        Err(failure) => Err(Error::new(
+            ErrorKind::Unavailable,
+            format!("the {} step failed: {failure}", stage.name()),
+        )),
+    }
+}

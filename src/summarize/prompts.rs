@@ -1,0 +1,204 @@
+//! Prompt sets: one YAML file per stage (correct, map, collapse, reduce),
+//! embedded in the binary and overridable per stage from a directory.
+//!
+//! `--template NAME` picks `$XDG_CONFIG_HOME/minutes/prompts/NAME/` (or a
+//! directory path); without it, files in `…/prompts/default/` override the
+//! built-in ones. Every output records the set's name, its stages' versions
+//! and a hash of the exact text used, so prompt experiments can be compared.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::llm::Stage;
+
+const BUILT_IN: [(Stage, &str); 4] = [
+    (
+        Stage::Correct,
+        include_str!("../../prompts/default/correct.yaml"),
+    ),
+    (Stage::Map, include_str!("../../prompts/default/map.yaml")),
+    (
+        Stage::Collapse,
+        include_str!("../../prompts/default/collapse.yaml"),
+    ),
+    (
+        Stage::Reduce,
+        include_str!("../../prompts/default/reduce.yaml"),
+    ),
+];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Prompt {
+    #[serde(default)]
+    pub version: serde_norway::Value,
+    pub system: String,
+    pub user: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct PromptSet {
+    pub name: String,
+    /// `stage@version` for each stage, e.g. `correct@1,map@1,…`.
+    pub versions: String,
+    /// First 12 hex digits of the SHA-256 of every stage's text.
+    pub hash: String,
+    prompts: Vec<(Stage, Prompt)>,
+}
+
+impl PromptSet {
+    /// Loads the set named `template` (a name or a directory), falling back
+    /// to the built-in prompts for stages it does not define.
+    pub fn load(template: Option<&str>, config_dir: Option<&Path>) -> Result<PromptSet> {
+        let (name, dir): (String, Option<PathBuf>) = match template {
+            Some(t) if Path::new(t).is_dir() => {
+                let name = Path::new(t)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                (name, Some(PathBuf::from(t)))
+            }
+            Some(t) => {
+                let dir = config_dir.map(|c| c.join("prompts").join(t));
+                if t != "default" && !dir.as_ref().is_some_and(|d| d.is_dir()) {
+                    let where_ = dir.map(|d| d.display().to_string()).unwrap_or_default();
+                    return Err(Error::config(format!(
+                        "prompt template {t} not found (looked in {where_})"
+                    )));
+                }
+                (t.to_string(), dir)
+            }
+            None => (
+                "default".to_string(),
+                config_dir.map(|c| c.join("prompts").join("default")),
+            ),
+        };
+        let mut prompts = Vec::new();
+        let mut hasher = Sha256::new();
+        let mut versions = Vec::new();
+        for (stage, built_in) in BUILT_IN {
+            let file = dir
+                .as_ref()
+                .map(|d| d.join(format!("{}.yaml", stage.name())))
+                .filter(|f| f.is_file());
+            let (text, source) = match &file {
+                Some(f) => (
+                    std::fs::read_to_string(f).map_err(|e| Error::file(ErrorKind::Config, f, e))?,
+                    f.display().to_string(),
+                ),
+                None => (
+                    built_in.to_string(),
+                    format!("built-in {}.yaml", stage.name()),
+                ),
+            };
+            let prompt: Prompt = serde_norway::from_str(&text)
+                .map_err(|e| Error::config(format!("{source}: invalid prompt file: {e}")))?;
+            hasher.update(stage.name());
+            hasher.update(&prompt.system);
+            hasher.update(&prompt.user);
+            let version = match &prompt.version {
+                serde_norway::Value::Null => "0".to_string(),
+                serde_norway::Value::String(s) => s.clone(),
+                other => serde_norway::to_string(other)
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
+            };
+            versions.push(format!("{}@{version}", stage.name()));
+            prompts.push((stage, prompt));
+        }
+        let hash: String = hasher
+            .finalize()
+            .iter()
+            .take(6)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok(PromptSet {
+            name,
+            versions: versions.join(","),
+            hash,
+            prompts,
+        })
+    }
+
+    /// The system and user messages of `stage`, with `{{name}}` placeholders filled.
+    pub fn render(&self, stage: Stage, vars: &[(&str, &str)]) -> (String, String) {
+        let p = &self
+            .prompts
+            .iter()
+            .find(|(s, _)| *s == stage)
+            .expect("every stage is loaded")
+            .1;
+        (fill(&p.system, vars), fill(&p.user, vars))
+    }
+}
+
+/// Replaces `{{name}}` by its value in one pass, so values containing
+/// braces (transcript text) are never expanded again.
+fn fill(template: &str, vars: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find("{{") {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 2..];
+        match after.find("}}") {
+            Some(close) => {
+                let key = after[..close].trim();
+                match vars.iter().find(|(k, _)| *k == key) {
+                    Some((_, v)) => out.push_str(v),
+                    None => out.push_str(&rest[open..open + 4 + close]),
+                }
+                rest = &after[close + 2..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_set_loads_and_fills() {
+        let set = PromptSet::load(None, None).unwrap();
+        assert_eq!(set.name, "default");
+        assert_eq!(set.hash.len(), 12);
+        assert!(set.versions.contains("map@1"));
+        let (system, user) = set.render(
+            Stage::Map,
+            &[("language", "Korean"), ("transcript", "{{language}} x")],
+        );
+        assert!(system.contains("Write all text in Korean"));
+        assert!(
+            user.contains("{{language}} x"),
+            "values are not expanded again"
+        );
+    }
+
+    #[test]
+    fn override_changes_the_hash_and_missing_templates_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        let set_dir = dir.path().join("prompts").join("terse");
+        std::fs::create_dir_all(&set_dir).unwrap();
+        std::fs::write(
+            set_dir.join("reduce.yaml"),
+            "version: 7\nsystem: be terse\nuser: '{{notes}}'\n",
+        )
+        .unwrap();
+        let base = PromptSet::load(None, Some(dir.path())).unwrap();
+        let terse = PromptSet::load(Some("terse"), Some(dir.path())).unwrap();
+        assert_ne!(base.hash, terse.hash);
+        assert!(terse.versions.contains("reduce@7"));
+        assert_eq!(terse.render(Stage::Reduce, &[("notes", "N")]).1, "N");
+        assert!(PromptSet::load(Some("nope"), Some(dir.path())).is_err());
+    }
+}

@@ -1,0 +1,177 @@
+//! What minutes contain, as typed values and as the JSON schema the model
+//! fills. The same shape serves chunk notes (map), merged notes (collapse)
+//! and the final minutes (reduce), so results can be merged at any level.
+//!
+//! Timestamps travel as `mm:ss` / `h:mm:ss` strings (what the model sees in
+//! the transcript) and are checked against the recording's length: a time
+//! outside it is dropped and counted, never printed.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Minutes {
+    pub title: String,
+    pub summary: Vec<String>,
+    pub decisions: Vec<Decision>,
+    pub action_items: Vec<ActionItem>,
+    pub open_questions: Vec<String>,
+    pub topics: Vec<Topic>,
+    pub participants: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Decision {
+    pub decision: String,
+    /// `mm:ss` where it was decided, if known.
+    pub time: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct ActionItem {
+    pub task: String,
+    pub owner: Option<String>,
+    pub due: Option<String>,
+    pub time: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Topic {
+    pub title: String,
+    pub start: Option<String>,
+}
+
+/// The JSON schema of [`Minutes`] (strict-mode compatible: every property
+/// required, optional values nullable, bounded lengths so small local models
+/// cannot run away inside a string).
+pub fn minutes_schema() -> serde_json::Value {
+    let text = |max: u32| json!({"type": "string", "maxLength": max});
+    let opt = |max: u32| json!({"type": ["string", "null"], "maxLength": max});
+    let list = |item: serde_json::Value, max: u32| json!({"type": "array", "items": item, "maxItems": max});
+    let object = |props: serde_json::Value| {
+        let required: Vec<String> = props
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        json!({"type": "object", "properties": props, "required": required, "additionalProperties": false})
+    };
+    object(json!({
+        "title": text(120),
+        "summary": list(text(400), 12),
+        "decisions": list(object(json!({"decision": text(300), "time": opt(10)})), 20),
+        "action_items": list(object(json!({"task": text(300), "owner": opt(80), "due": opt(40), "time": opt(10)})), 30),
+        "open_questions": list(text(300), 15),
+        "topics": list(object(json!({"title": text(120), "start": opt(10)})), 20),
+        "participants": list(text(80), 30),
+    }))
+}
+
+/// Seconds of a `[h:]mm:ss` string.
+pub fn parse_time(s: &str) -> Option<f64> {
+    let s = s.trim().trim_matches(|c| c == '[' || c == ']');
+    crate::transcript::parse::parse_clock(s)
+}
+
+/// `mm:ss`, or `h:mm:ss` from an hour on.
+pub fn format_time(seconds: f64) -> String {
+    let t = seconds.max(0.0).round() as u64;
+    let (h, m, s) = (t / 3600, t / 60 % 60, t % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m:02}:{s:02}")
+    }
+}
+
+impl Minutes {
+    /// Normalises every timestamp to `mm:ss`; drops (sets to none) those that
+    /// cannot be parsed or lie outside `[0, duration]`. Returns how many were
+    /// dropped. With `duration` 0 (an untimed transcript) all are dropped.
+    pub fn check_times(&mut self, duration: f64) -> usize {
+        let mut dropped = 0;
+        let mut fix = |t: &mut Option<String>| {
+            if let Some(v) = t.take() {
+                match parse_time(&v).filter(|s| *s <= duration + 0.5 && duration > 0.0) {
+                    Some(s) => *t = Some(format_time(s)),
+                    None => dropped += 1,
+                }
+            }
+        };
+        self.decisions.iter_mut().for_each(|d| fix(&mut d.time));
+        self.action_items.iter_mut().for_each(|a| fix(&mut a.time));
+        self.topics.iter_mut().for_each(|t| fix(&mut t.start));
+        dropped
+    }
+
+    /// Blank optional strings (`""`, `"null"`, `"none"`) become none.
+    pub fn tidy(&mut self) {
+        let clean = |o: &mut Option<String>| {
+            if o.as_deref().is_some_and(|v| {
+                matches!(
+                    v.trim().to_lowercase().as_str(),
+                    "" | "null" | "none" | "n/a" | "unknown"
+                )
+            }) {
+                *o = None;
+            }
+        };
+        for a in &mut self.action_items {
+            clean(&mut a.owner);
+            clean(&mut a.due);
+            clean(&mut a.time);
+        }
+        self.decisions.iter_mut().for_each(|d| clean(&mut d.time));
+        self.topics.iter_mut().for_each(|t| clean(&mut t.start));
+        self.summary.retain(|s| !s.trim().is_empty());
+        self.open_questions.retain(|s| !s.trim().is_empty());
+        self.participants.retain(|s| !s.trim().is_empty());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_outside_the_recording_are_dropped() {
+        let mut m = Minutes {
+            decisions: vec![
+                Decision {
+                    decision: "a".into(),
+                    time: Some("01:30".into()),
+                },
+                Decision {
+                    decision: "b".into(),
+                    time: Some("99:00".into()),
+                },
+                Decision {
+                    decision: "c".into(),
+                    time: Some("soon".into()),
+                },
+            ],
+            topics: vec![Topic {
+                title: "t".into(),
+                start: Some("[1:02:03]".into()),
+            }],
+            ..Default::default()
+        };
+        assert_eq!(m.check_times(4000.0), 2);
+        assert_eq!(m.decisions[0].time.as_deref(), Some("01:30"));
+        assert_eq!(m.decisions[1].time, None);
+        assert_eq!(m.topics[0].start.as_deref(), Some("1:02:03"));
+    }
+
+    #[test]
+    fn schema_requires_every_property() {
+        let s = minutes_schema();
+        assert_eq!(s["required"].as_array().unwrap().len(), 7);
+        assert_eq!(
+            s["properties"]["action_items"]["items"]["additionalProperties"],
+            false
+        );
+    }
+}

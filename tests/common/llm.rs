@@ -1,0 +1,313 @@
+//! A real HTTP server speaking OpenAI's chat-completions protocol, started
+//! by the test, answering like a diligent model would (it carries every
+//! planted `TOKEN-n` of its input into its notes) and injecting the faults a
+//! test asks for. It records every request for assertions.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub at: Instant,
+    pub stage: String,
+    pub auth: String,
+    pub body: Value,
+}
+
+/// Faults to inject; each `*_once` fires on the first matching request only.
+#[derive(Debug, Default, Clone)]
+pub struct Faults {
+    /// Latency of every answer.
+    pub delay: Duration,
+    /// First map request: this status, with this Retry-After (seconds).
+    pub map_status_once: Option<(u16, Option<u64>)>,
+    /// Every request fails with this status.
+    pub always_status: Option<u16>,
+    /// Map requests whose transcript contains this text fail with 500, always.
+    pub fail_map_containing: Option<String>,
+    /// First map answer is cut off (`finish_reason = length`).
+    pub truncate_map_once: bool,
+    /// First map answer is broken JSON (a trailing comma).
+    pub invalid_json_map_once: bool,
+    /// `response_format: json_schema` is refused with 400.
+    pub reject_json_schema: bool,
+    /// The correction rewrites everything (the guard must reject it).
+    pub rewrite_corrections: bool,
+}
+
+#[derive(Default)]
+struct State {
+    faults: Faults,
+    seen: Vec<Seen>,
+    fired: Vec<&'static str>,
+}
+
+pub struct FakeLlm {
+    pub server: MockServer,
+    state: Arc<Mutex<State>>,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl FakeLlm {
+    pub fn start(faults: Faults) -> FakeLlm {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let state = Arc::new(Mutex::new(State {
+            faults,
+            ..State::default()
+        }));
+        let server = rt.block_on(async {
+            let server = MockServer::start().await;
+            Mock::given(method("POST"))
+                .and(path("/v1/chat/completions"))
+                .respond_with(Responder(state.clone()))
+                .mount(&server)
+                .await;
+            server
+        });
+        FakeLlm {
+            server,
+            state,
+            _rt: rt,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("{}/v1", self.server.uri())
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.state.lock().unwrap().seen.clone()
+    }
+
+    pub fn stages(&self) -> Vec<String> {
+        self.seen().into_iter().map(|s| s.stage).collect()
+    }
+}
+
+struct Responder(Arc<Mutex<State>>);
+
+fn stage_of(body: &Value) -> String {
+    let schema = body["response_format"]["json_schema"]["name"]
+        .as_str()
+        .unwrap_or("");
+    let system = body["messages"][0]["content"].as_str().unwrap_or("");
+    match schema {
+        _ if system.contains("You repair JSON") => "repair",
+        "corrected_segments" => "correct",
+        "chunk_notes" => "map",
+        "merged_notes" => "collapse",
+        "minutes" => "reduce",
+        _ if system.contains("proofread") => "correct",
+        _ if system.contains("You merge meeting notes") => "collapse",
+        _ if system.contains("You write the minutes") => "reduce",
+        _ => "map",
+    }
+    .to_string()
+}
+
+/// Every `TOKEN-n` in `text`, in order of first appearance.
+pub fn tokens(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, _) in text.match_indices("TOKEN-") {
+        let digits: String = text[i + 6..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
+        let t = format!("TOKEN-{digits}");
+        if !digits.is_empty() && !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+fn between<'a>(text: &'a str, open: &str, close: &str) -> &'a str {
+    let a = text.find(open).map(|i| i + open.len()).unwrap_or(0);
+    let b = text[a..].find(close).map(|i| a + i).unwrap_or(text.len());
+    &text[a..b]
+}
+
+fn answer(content: &str, finish: &str, body: &Value) -> ResponseTemplate {
+    let prompt = body.to_string().len() as u64 / 4;
+    ResponseTemplate::new(200).set_body_json(json!({
+        "id": "chatcmpl-test", "object": "chat.completion", "created": 1, "model": body["model"],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
+        "usage": {"prompt_tokens": prompt, "completion_tokens": content.len() / 4, "total_tokens": prompt + content.len() as u64 / 4}
+    }))
+}
+
+fn map_notes(user: &str) -> Value {
+    let transcript = between(user, "<transcript>", "</transcript>");
+    let first_time = transcript
+        .trim()
+        .strip_prefix('[')
+        .and_then(|r| r.split(']').next())
+        .map(str::to_string);
+    let words: Vec<&str> = transcript
+        .split_whitespace()
+        .filter(|w| !w.starts_with('['))
+        .take(8)
+        .collect();
+    let mut summary = vec![format!("They said: {}", words.join(" "))];
+    summary.extend(
+        tokens(transcript)
+            .into_iter()
+            .map(|t| format!("Discussed {t}")),
+    );
+    json!({
+        "title": "Part", "summary": summary,
+        "decisions": [{"decision": "Adopt the plan", "time": first_time}],
+        "action_items": [{"task": "Send the report", "owner": "Mina", "due": null, "time": first_time}],
+        "open_questions": [], "topics": [{"title": "Planning", "start": first_time}], "participants": ["Mina"]
+    })
+}
+
+fn merged_notes(user: &str, title: &str) -> Value {
+    let notes = between(user, "<notes>", "</notes>");
+    let mut out = json!({"title": title, "summary": [], "decisions": [], "action_items": [], "open_questions": [], "topics": [], "participants": ["Mina"]});
+    for line in notes.lines() {
+        let Some(i) = line.find('{') else { continue };
+        let Ok(v) = serde_json::from_str::<Value>(&line[i..]) else {
+            continue;
+        };
+        for key in ["summary", "decisions", "action_items", "topics"] {
+            if let (Some(dst), Some(src)) = (out[key].as_array_mut().cloned(), v[key].as_array()) {
+                let mut merged = dst;
+                merged.extend(src.iter().cloned());
+                out[key] = Value::Array(merged);
+            }
+        }
+    }
+    out
+}
+
+impl Respond for Responder {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+        let stage = stage_of(&body);
+        let auth = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let mut st = self.0.lock().unwrap();
+        st.seen.push(Seen {
+            at: Instant::now(),
+            stage: stage.clone(),
+            auth,
+            body: body.clone(),
+        });
+        let f = st.faults.clone();
+        let delay = f.delay;
+        let user = body["messages"][1]["content"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let mut once = |name: &'static str, armed: bool| {
+            let fire = armed && !st.fired.contains(&name);
+            if fire {
+                st.fired.push(name);
+            }
+            fire
+        };
+        let reply = if let Some(code) = f.always_status {
+            ResponseTemplate::new(code).set_body_json(
+                json!({"error": {"message": "down for maintenance", "type": "server_error"}}),
+            )
+        } else if f.reject_json_schema && body["response_format"]["type"] == "json_schema" {
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"error": {"message": "response_format json_schema is not supported", "type": "invalid_request_error"}}))
+        } else if stage == "map" && once("status", f.map_status_once.is_some()) {
+            let (code, retry_after) = f.map_status_once.unwrap();
+            let mut t = ResponseTemplate::new(code).set_body_json(
+                json!({"error": {"message": "slow down", "type": "rate_limit_error"}}),
+            );
+            if let Some(s) = retry_after {
+                t = t.insert_header("retry-after", s.to_string().as_str());
+            }
+            t
+        } else if stage == "map"
+            && f.fail_map_containing
+                .as_ref()
+                .is_some_and(|s| user.contains(s.as_str()))
+        {
+            ResponseTemplate::new(500).set_body_json(
+                json!({"error": {"message": "internal error", "type": "server_error"}}),
+            )
+        } else {
+            match stage.as_str() {
+                "correct" => {
+                    let segs: Vec<Value> = between(&user, "<transcript>", "</transcript>")
+                        .lines()
+                        .filter_map(|l| l.split_once('\t'))
+                        .map(|(id, text)| {
+                            let text = if f.rewrite_corrections {
+                                "completely different words here".to_string()
+                            } else {
+                                text.replace("teh", "the")
+                            };
+                            json!({"id": id.trim().parse::<u64>().unwrap_or(0), "text": text})
+                        })
+                        .collect();
+                    answer(&json!({"segments": segs}).to_string(), "stop", &body)
+                }
+                "map" if once("truncate", f.truncate_map_once) => {
+                    answer("{\"title\": \"Pa", "length", &body)
+                }
+                "map" if once("invalid", f.invalid_json_map_once) => {
+                    let text = map_notes(&user)
+                        .to_string()
+                        .replacen("\"summary\":[", "\"summary\":[\"extra\",", 1)
+                        .replacen("]", ",]", 1);
+                    answer(&format!("Here are the notes:\n{text}"), "stop", &body)
+                }
+                "map" => answer(&map_notes(&user).to_string(), "stop", &body),
+                "repair" => {
+                    let broken = between(&user, "<json>", "</json>");
+                    let fixed = broken.replace(",]", "]").replace(",}", "}");
+                    answer(fixed.trim(), "stop", &body)
+                }
+                "collapse" => answer(&merged_notes(&user, "Merged").to_string(), "stop", &body),
+                _ => answer(
+                    &merged_notes(&user, "Weekly sync: budget & plans").to_string(),
+                    "stop",
+                    &body,
+                ),
+            }
+        };
+        reply.set_delay(delay)
+    }
+}
+
+/// Largest number of requests in flight at once, from arrival times and a fixed latency.
+pub fn max_in_flight(seen: &[Seen], latency: Duration) -> usize {
+    let slack = Duration::from_millis(30);
+    seen.iter()
+        .map(|s| {
+            seen.iter()
+                .filter(|o| o.at <= s.at && s.at + slack < o.at + latency)
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// A transcript (the tool's JSON) of `n` segments a minute apart, each planting `TOKEN-i`.
+pub fn planted_transcript(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
+    let segments: Vec<Value> = (1..=n)
+        .map(|i| {
+            let start = (i - 1) as f64 * 60.0;
+            json!({"start": start, "end": start + 50.0,
+                   "text": format!("Item {i}: we talked about teh budget line TOKEN-{i} and agreed to review it with the team next week.")})
+        })
+        .collect();
+    let t = json!({"source": "planted", "model": "tiny.en", "language": "en", "duration": n as f64 * 60.0, "segments": segments});
+    let p = dir.join("meeting.json");
+    std::fs::write(&p, serde_json::to_string_pretty(&t).unwrap()).unwrap();
+    p
+}

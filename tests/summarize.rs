@@ -1,0 +1,462 @@
+//! `minutes summarize` against a real local OpenAI-protocol server with
+//! injected faults: nothing lost, bounded concurrency, retries that honour
+//! Retry-After, structured-output fallback, no key leaks, clean failures.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::common::llm::{FakeLlm, Faults, max_in_flight, planted_transcript, tokens};
+use crate::common::*;
+
+fn summarize(llm: &FakeLlm, input: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    minutes()
+        .args([
+            "summarize",
+            "--llm",
+            &llm.url(),
+            "--llm-model",
+            "test-model",
+            "--retries",
+            "2",
+        ])
+        .arg(input)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        stderr_of(out)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+#[test]
+fn every_chunk_reaches_the_minutes_with_bounded_concurrency() {
+    let latency = Duration::from_millis(300);
+    let llm = FakeLlm::start(Faults {
+        delay: latency,
+        ..Faults::default()
+    });
+    let dir = scratch();
+    let input = planted_transcript(dir.path(), 40);
+    let md = stdout(&summarize(
+        &llm,
+        &input,
+        &["--chunk-tokens", "150", "--jobs", "3"],
+    ));
+    let found = tokens(&md);
+    let missing: Vec<String> = (1..=40)
+        .map(|i| format!("TOKEN-{i}"))
+        .filter(|t| !found.contains(t))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "lost from the minutes: {missing:?}\n{md}"
+    );
+    let stages = llm.stages();
+    let maps = stages.iter().filter(|s| *s == "map").count();
+    assert!(maps >= 8, "expected many chunks, got {maps} map calls");
+    assert!(
+        stages.iter().any(|s| s == "collapse"),
+        "long notes are collapsed before the reduce: {stages:?}"
+    );
+    assert_eq!(stages.last().map(String::as_str), Some("reduce"));
+    assert!(
+        stages.iter().filter(|s| *s == "correct").count() == maps,
+        "every chunk is corrected"
+    );
+    let peak = max_in_flight(&llm.seen(), latency);
+    assert!(peak <= 3, "{peak} requests in flight with --jobs 3");
+    assert!(peak >= 2, "map calls ran one by one (peak {peak})");
+}
+
+#[test]
+fn markdown_has_front_matter_and_all_sections() {
+    let llm = FakeLlm::start(Faults::default());
+    let dir = scratch();
+    let input = planted_transcript(dir.path(), 6);
+    let md = stdout(&summarize(
+        &llm,
+        &input,
+        &["--include-transcript", "-l", "ko"],
+    ));
+    assert!(md.starts_with("---\n"), "{md}");
+    let end = md[4..].find("\n---\n").unwrap() + 4;
+    let front: serde_norway::Value = serde_norway::from_str(&md[4..end]).unwrap();
+    assert_eq!(front["title"].as_str(), Some("Weekly sync: budget & plans"));
+    assert_eq!(front["llm_model"].as_str(), Some("test-model"));
+    assert_eq!(front["stt_model"].as_str(), Some("tiny.en"));
+    assert_eq!(front["language"].as_str(), Some("ko"));
+    assert_eq!(front["duration"].as_str(), Some("06:00"));
+    assert!(front["date"].as_str().unwrap().len() == 10);
+    assert!(front["tags"].as_sequence().is_some());
+    assert!(front["generator"].as_str().unwrap().starts_with("minutes "));
+    for heading in [
+        "## Summary",
+        "## Decisions",
+        "## Action items",
+        "## Open questions",
+        "## Topics",
+        "## Transcript",
+    ] {
+        assert!(md.contains(heading), "missing {heading}");
+    }
+    assert!(md.contains("- [ ] Send the report — Mina [00:00]"), "{md}");
+    // The correction fixed the planted typo, and the transcript shows it.
+    assert!(
+        md.contains("[01:00] Item 2: we talked about the budget"),
+        "{md}"
+    );
+    // The prompts asked for Korean minutes.
+    let map = llm.seen().into_iter().find(|s| s.stage == "map").unwrap();
+    assert!(
+        map.body["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Write all text in Korean")
+    );
+}
+
+#[test]
+fn json_output_reports_usage_by_stage_and_provenance() {
+    let llm = FakeLlm::start(Faults::default());
+    let dir = scratch();
+    let input = planted_transcript(dir.path(), 5);
+    let out = stdout(&summarize(&llm, &input, &["-f", "json", "--no-correct"]));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert!(v["usage"]["map"]["prompt_tokens"].as_u64().unwrap() > 0);
+    assert!(v["usage"]["reduce"]["completion_tokens"].as_u64().unwrap() > 0);
+    assert!(
+        v["usage"].get("correct").is_none(),
+        "--no-correct makes no correction calls"
+    );
+    assert_eq!(
+        v["usage_total"]["calls"].as_u64().unwrap() as usize,
+        llm.seen().len()
+    );
+    assert_eq!(v["provenance"]["prompts"], "default");
+    assert_eq!(v["provenance"]["prompts_hash"].as_str().unwrap().len(), 12);
+    assert!(v["minutes"]["summary"].as_array().unwrap().len() >= 5);
+    assert!(v["report"]["seconds"]["reduce"].as_f64().is_some());
+}
+
+#[test]
+fn retries_honour_retry_after() {
+    let llm = FakeLlm::start(Faults {
+        map_status_once: Some((429, Some(2))),
+        ..Faults::default()
+    });
+    let dir = scratch();
+    let input = planted_transcript(dir.path(), 2);
+    let md = stdout(&summarize(&llm, &input, &["--jobs", "1", "--no-correct"]));
+    assert!(tokens(&md).len() == 2, "{md}");
+    let maps: Vec<_> = llm
+        .seen()
+        .into_iter()
+        .filter(|s| s.stage == "map")
+        .collect();
+    assert!(maps.len() >= 2);
+    let gap = maps[1].at - maps[0].at;
+    assert!(
+        gap >= Duration::from_millis(1900),
+        "retried after {gap:?}, server asked for 2 s"
+    );
+}
+
+#[test]
+fn server_errors_and_timeouts_are_retried() {
+    let llm = FakeLlm::start(Faults {
+        map_status_once: Some((503, None)),
+        ..Faults::default()
+    });
+    let dir = scratch();
+    let input = planted_transcript(dir.path(), 2);
+    let md = stdout(&summarize(&llm, &input, &["--no-correct"]));
+    assert_eq!(tokens(&md).len(), 2);
+    // A server slower than the request timeout: every attempt times out, then exit 69.
+    let slow = FakeLlm::start(Faults {
+        delay: Duration::from_secs(3),
+        ..Faults::default()
+    });
+    let out = minutes()
+        .args([
+            "summarize",
+            "--llm",
+            &slow.url(),
+            "--llm-model",
+            "m",
+            "--retries",
+            "1",
+        ])
+        .args(["--no-correct", "--request-timeout", "0.5"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(69), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("no answer within"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(slow.seen().len() >= 2, "the timeout was retried");
+}
+
+#[test]
+fn truncated_and_invalid_answers_are_recovered() {
+    let llm = FakeLlm::start(Faults {
+        truncate_map_once: true,
+        invalid_json_map_once: true,
+        ..Faults::default()
+    });
+    let dir = scratch();
+    let input = planted_transcript(dir.path(), 3);
+    let md = stdout(&summarize(&llm, &input, &["--jobs", "1", "--no-correct"]));
+    assert_eq!(tokens(&md).len(), 3, "{md}");
+    let seen = llm.seen();
+    let maps: Vec<&crate::common::llm::Seen> = seen.iter().filter(|s| s.stage == "map").collect();
+    let budget = |s: &crate::common::llm::Seen| s.body["max_tokens"].as_u64().unwrap();
+    assert!(
+        budget(maps[1]) > budget(maps[0]),
+        "a cut-off answer is asked again with a larger budget"
+    );
+    assert!(
+        seen.iter().any(|s| s.stage == "repair"),
+        "broken JSON gets one repair attempt"
+    );
+}
+
+#[test]
+fn json_schema_falls_back_to_json_object() {
+    let llm = FakeLlm::start(Faults {
+        reject_json_schema: true,
+        ..Faults::default()
+    });
+    let dir = scratch();
+    let input = planted_transcript(dir.path(), 3);
+    let md = stdout(&summarize(&llm, &input, &["--jobs", "1"]));
+    assert_eq!(tokens(&md).len(), 3);
+    let last = llm.seen().last().unwrap().body.clone();
+    assert_eq!(last["response_format"]["type"], "json_object");
+}
+
+#[test]
+fn a_correction_that_rewrites_is_rejected() {
+    let llm = FakeLlm::start(Faults {
+        rewrite_corrections: true,
+        ..Faults::default()
+    });
+    let dir = scratch();
+    let input = planted_transcript(dir.path(), 3);
+    let out = summarize(&llm, &input, &["--include-transcript"]);
+    let md = stdout(&out);
+    assert!(
+        stderr_of(&out).contains("correction of part 1 rejected"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(
+        md.contains("we talked about teh budget"),
+        "the original is kept"
+    );
+    assert!(!md.contains("completely different words"));
+}
+
+#[test]
+fn a_lost_chunk_fails_the_run_unless_partial_minutes_are_allowed() {
+    let llm = FakeLlm::start(Faults {
+        fail_map_containing: Some("TOKEN-3 ".into()),
+        ..Faults::default()
+    });
+    let dir = scratch();
+    let input = planted_transcript(dir.path(), 6);
+    let target = dir.path().join("minutes.md");
+    let args = [
+        "--chunk-tokens",
+        "120",
+        "--no-correct",
+        "--retries",
+        "1",
+        "-o",
+    ];
+    let out = minutes()
+        .args(["summarize", "--llm", &llm.url(), "--llm-model", "m"])
+        .arg(&input)
+        .args(args)
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(69), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("could not be summarised"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(!target.exists(), "no partial output file");
+    let out = minutes()
+        .args([
+            "summarize",
+            "--llm",
+            &llm.url(),
+            "--llm-model",
+            "m",
+            "--allow-partial",
+        ])
+        .arg(&input)
+        .args(args)
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let md = std::fs::read_to_string(&target).unwrap();
+    assert!(md.contains("Incomplete minutes"), "{md}");
+    let range = md
+        .lines()
+        .find(|l| l.starts_with("> - "))
+        .expect("the missing range is named");
+    let (a, b) = range[4..]
+        .split(':')
+        .next()
+        .zip(range.split('–').nth(1))
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .unwrap();
+    let (start, end) = (a.parse::<u32>().unwrap(), b[..2].parse::<u32>().unwrap());
+    assert!(
+        start <= 2 && end >= 2,
+        "TOKEN-3 was said at 02:00, missing range is {range}"
+    );
+    assert!(!tokens(&md).contains(&"TOKEN-3".to_string()));
+    assert!(tokens(&md).contains(&"TOKEN-6".to_string()));
+}
+
+#[test]
+fn the_api_key_is_sent_but_never_printed() {
+    let llm = FakeLlm::start(Faults::default());
+    let dir = scratch();
+    let input = planted_transcript(dir.path(), 2);
+    let out = minutes()
+        .env("MINUTES_LLM_API_KEY", "sk-test-SECRET123")
+        .args(["-vvv", "summarize", "--llm", &llm.url(), "--llm-model", "m"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        llm.seen()
+            .iter()
+            .all(|s| s.auth == "Bearer sk-test-SECRET123")
+    );
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        stderr_of(&out)
+    );
+    assert!(!all.contains("SECRET123"), "the key leaked");
+    // Also when the server refuses it.
+    let refusing = FakeLlm::start(Faults {
+        always_status: Some(401),
+        ..Faults::default()
+    });
+    let out = minutes()
+        .env("MINUTES_LLM_API_KEY", "sk-test-SECRET123")
+        .args([
+            "-vvv",
+            "summarize",
+            "--llm",
+            &refusing.url(),
+            "--llm-model",
+            "m",
+        ])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78), "{}", stderr_of(&out));
+    assert!(!stderr_of(&out).contains("SECRET123"));
+    assert!(stderr_of(&out).contains("API key"), "{}", stderr_of(&out));
+}
+
+#[test]
+fn unreachable_server_and_missing_configuration() {
+    let dir = scratch();
+    let input = planted_transcript(dir.path(), 2);
+    let out = minutes()
+        .args([
+            "summarize",
+            "--llm",
+            "http://127.0.0.1:9/v1",
+            "--llm-model",
+            "m",
+            "--retries",
+            "1",
+        ])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(69), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("cannot connect"));
+    assert!(out.stdout.is_empty());
+    let out = minutes()
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("MINUTES_LLM")
+        .args(["summarize"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    assert!(stderr_of(&out).contains("--llm"));
+}
+
+#[test]
+fn transcripts_in_every_format_can_be_summarised() {
+    let llm = FakeLlm::start(Faults::default());
+    let dir = scratch();
+    let srt = dir.path().join("m.srt");
+    std::fs::write(&srt, "1\n00:00:01,000 --> 00:00:04,000\nWe agreed on TOKEN-7.\n\n2\n00:01:00,000 --> 00:01:03,500\nAnd TOKEN-8 too.\n").unwrap();
+    let vtt = dir.path().join("m.vtt");
+    std::fs::write(&vtt, "WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nWe agreed on TOKEN-7.\n\n00:01:00.000 --> 00:01:03.500\nAnd TOKEN-8 too.\n").unwrap();
+    let txt = dir.path().join("m.txt");
+    std::fs::write(&txt, "We agreed on TOKEN-7.\nAnd TOKEN-8 too.\n").unwrap();
+    for input in [&srt, &vtt, &txt] {
+        let md = stdout(&summarize(&llm, input, &["--no-correct"]));
+        assert_eq!(
+            tokens(&md),
+            ["TOKEN-7", "TOKEN-8"],
+            "{}: {md}",
+            input.display()
+        );
+    }
+    let empty = dir.path().join("empty.srt");
+    std::fs::write(&empty, "\n").unwrap();
+    let out = summarize(&llm, &empty, &[]);
+    assert_clean_failure(&out, 65, "empty.srt", "no subtitle cues");
+}
+
+#[test]
+fn a_recording_is_transcribed_and_summarised() {
+    let llm = FakeLlm::start(Faults::default());
+    let out = minutes()
+        .args(["summarize", "--llm", &llm.url(), "--llm-model", "m", "-m"])
+        .arg(model())
+        .arg(fixture("jfk.mp4"))
+        .output()
+        .unwrap();
+    let md = stdout(&out);
+    assert!(md.contains("stt_model: tiny.en-ct2"), "{md}");
+    assert!(md.contains("duration: 00:11"), "{md}");
+    assert!(
+        md.to_lowercase().contains("fellow americans"),
+        "the transcript reached the model: {md}"
+    );
+    let out = minutes()
+        .args(["summarize", "--llm", &llm.url(), "--llm-model", "m", "-m"])
+        .arg(model())
+        .arg(fixture("truncated.mp4"))
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, 65, "truncated.mp4", "moov");
+}
