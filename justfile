@@ -28,3 +28,8 @@ bench-stt: assets
 # Decoding an hour of AAC: minutes vs ffmpeg, time and peak memory.
 bench-decode: assets
     scripts/bench-decode.sh
+
+# Summarising a 15k-token transcript against a local server with fixed latency: wall time vs critical path.
+bench-summarize:
+    cargo build --release --quiet
+    cargo run --release --quiet --example bench_summarize -- target/release/minutes

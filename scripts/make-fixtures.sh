@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 A=.cache/assets
 G=fixtures/gen
-stamp=$G/.complete-v1
+stamp=$G/.complete-v2
 [ -f "$stamp" ] && exit 0
 rm -rf "$G"; mkdir -p "$G"
 ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }
@@ -36,6 +36,8 @@ done < "$A/librivox/fileids"
 sox "${files[@]}" "$G/librivox.wav"
 sox "$G/librivox.wav" "$G/jfk.wav" "$G/librivox.wav" "$G/jfk.wav" "$G/speech-72s.wav"
 { cat "$G/librivox.txt"; cat fixtures/jfk.txt; cat "$G/librivox.txt"; cat fixtures/jfk.txt; } > "$G/speech-72s.txt"
+# Longer than one transcription block (180 s), for streaming into the summariser.
+sox "$G/speech-72s.wav" "$G/speech-72s.wav" "$G/speech-72s.wav" "$G/speech-216s.wav"
 
 # Synthetic speech (espeak-ng), and speech around a long silence.
 espeak-ng -v en-us -s 150 -w "$G/espeak-22k.wav" -f fixtures/espeak.txt

@@ -460,3 +460,37 @@ fn a_recording_is_transcribed_and_summarised() {
         .unwrap();
     assert_clean_failure(&out, 65, "truncated.mp4", "moov");
 }
+
+#[test]
+fn map_calls_start_while_the_recording_is_still_being_transcribed() {
+    let llm = FakeLlm::start(Faults::default());
+    let out = minutes()
+        .args([
+            "-v",
+            "summarize",
+            "--llm",
+            &llm.url(),
+            "--llm-model",
+            "m",
+            "--chunk-tokens",
+            "100",
+            "--no-correct",
+            "-m",
+        ])
+        .arg(model())
+        .arg(fixture("speech-216s.wav"))
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    let first_map = err
+        .find("map: part 1 summarised")
+        .expect("map progress line");
+    let transcribed = err
+        .find("transcription finished")
+        .expect("transcription end line");
+    assert!(
+        first_map < transcribed,
+        "the first chunk waited for the whole transcription:\n{err}"
+    );
+}

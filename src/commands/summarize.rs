@@ -125,6 +125,7 @@ fn summarize_one(
                 worker.transcribe(stream, &stt, &mut |s| tx.blocking_send(s).is_ok(), progress);
             bar.finish_and_clear();
             let outcome = outcome?;
+            tracing::info!("transcription finished: {:.1} s of audio", outcome.duration);
             *language.lock().unwrap_or_else(|p| p.into_inner()) = outcome.language;
             *duration.lock().unwrap_or_else(|p| p.into_inner()) = outcome.duration;
             Ok(())
