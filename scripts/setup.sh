@@ -10,7 +10,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 PKGS="build-essential cmake clang libclang-dev pkg-config curl ca-certificates \
-  ffmpeg espeak-ng sox python3 python3-pip python3-venv nodejs npm"
+  libspeechd-dev ffmpeg espeak-ng sox python3 python3-pip python3-venv nodejs npm"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

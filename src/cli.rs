@@ -46,6 +46,8 @@ pub enum Command {
     Summarize(Box<SummarizeArgs>),
     /// Transcribe recordings locally with whisper.cpp.
     Transcribe(TranscribeArgs),
+    /// Read minutes aloud, or render them to a WAV file.
+    Speak(SpeakArgs),
     /// List, download and import speech-recognition models.
     #[command(subcommand)]
     Models(ModelsCommand),
@@ -182,6 +184,50 @@ pub struct SummarizeArgs {
     /// Seconds the LLM work of one input may take in all, retries included.
     #[arg(long, value_name = "SECS")]
     pub deadline: Option<f64>,
+
+    /// Read the minutes aloud when they are done.
+    #[arg(long)]
+    pub speak: bool,
+
+    /// Also render the spoken minutes to this WAV file (no sound device needed).
+    #[arg(long, value_name = "FILE.wav")]
+    pub speak_to: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub voice: VoiceArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct VoiceArgs {
+    /// Voice (an espeak-ng voice on Linux, a `say` voice on macOS). Default: the minutes' language.
+    #[arg(long, value_name = "NAME")]
+    pub voice: Option<String>,
+
+    /// Speaking rate in words per minute.
+    #[arg(long, value_name = "WPM")]
+    pub rate: Option<u32>,
+
+    /// Sections to read: summary, decisions, actions, questions, topics, participants.
+    #[arg(long, value_name = "LIST")]
+    pub speak_sections: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SpeakArgs {
+    /// A minutes markdown file, or - for stdin.
+    #[arg(value_name = "FILE.md|-")]
+    pub file: PathBuf,
+
+    /// Render to this WAV file instead of speaking.
+    #[arg(long, value_name = "FILE.wav", conflicts_with = "text")]
+    pub to: Option<PathBuf>,
+
+    /// Print the text that would be spoken, instead of speaking it.
+    #[arg(long)]
+    pub text: bool,
+
+    #[command(flatten)]
+    pub voice: VoiceArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

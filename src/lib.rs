@@ -11,6 +11,7 @@ pub mod media;
 pub mod render;
 pub mod settings;
 pub mod sink;
+pub mod speak;
 pub mod stt;
 pub mod summarize;
 pub mod transcript;
@@ -60,6 +61,14 @@ fn run(cli: Cli, printer: &Printer) -> Result<()> {
             let common = Common::resolve(&cli.global)?;
             let settings = SummarizeSettings::resolve(*args, &common)?;
             commands::summarize::run(&settings, printer)
+        }
+        Command::Speak(args) => {
+            let live = args.to.is_none() && !args.text;
+            let speech = settings::SpeechSettings::resolve(&args.voice, live, args.to.clone())?;
+            if args.text {
+                return commands::speak::print_text(&args.file, &speech);
+            }
+            commands::speak::run(&args.file, &speech, printer)
         }
         Command::Transcribe(args) => {
             let common = Common::resolve(&cli.global)?;

@@ -8,10 +8,13 @@ use serde::Deserialize;
 
 use std::time::Duration;
 
-use crate::cli::{GlobalArgs, MinutesFormat, SummarizeArgs, TranscribeArgs, TranscriptFormat};
+use crate::cli::{
+    GlobalArgs, MinutesFormat, SummarizeArgs, TranscribeArgs, TranscriptFormat, VoiceArgs,
+};
 use crate::error::{Error, ErrorKind, Result};
 use crate::llm::Secret;
 use crate::llm::retry::RetryPolicy;
+use crate::speak;
 use crate::stt::{SttOptions, registry};
 use crate::summarize::{self, prompts::PromptSet};
 
@@ -298,6 +301,7 @@ pub struct SummarizeSettings {
     pub output: Output,
     pub retry: RetryPolicy,
     pub deadline: Option<Duration>,
+    pub speech: SpeechSettings,
 }
 
 impl SummarizeSettings {
@@ -323,7 +327,14 @@ impl SummarizeSettings {
             request_timeout,
             retries,
             deadline,
+            speak,
+            speak_to,
+            voice,
         } = args;
+        if speak_to.is_some() && files.len() > 1 {
+            return Err(Error::usage("--speak-to takes one input"));
+        }
+        let speech = SpeechSettings::resolve(&voice, speak, speak_to)?;
         let cfg = &common.config;
         let output = output_target(output, out_dir, files.len())?;
         let llm = LlmSettings::resolve(llm, llm_model, cfg)?;
@@ -416,6 +427,33 @@ impl SummarizeSettings {
             output,
             retry,
             deadline,
+            speech,
+        })
+    }
+}
+
+/// Whether and how to read the minutes aloud.
+#[derive(Debug, Clone)]
+pub struct SpeechSettings {
+    pub live: bool,
+    pub wav: Option<PathBuf>,
+    pub voice: speak::VoiceOptions,
+    pub sections: Vec<speak::Section>,
+}
+
+impl SpeechSettings {
+    pub fn resolve(args: &VoiceArgs, live: bool, wav: Option<PathBuf>) -> Result<Self> {
+        if args.rate == Some(0) {
+            return Err(Error::usage("--rate must be at least 1 word per minute"));
+        }
+        Ok(SpeechSettings {
+            live,
+            wav,
+            voice: speak::VoiceOptions {
+                voice: args.voice.clone(),
+                rate: args.rate,
+            },
+            sections: speak::parse_sections(args.speak_sections.as_deref())?,
         })
     }
 }

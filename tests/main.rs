@@ -6,5 +6,6 @@ mod common;
 mod cli;
 mod models;
 mod probe;
+mod speak;
 mod summarize;
 mod transcribe;

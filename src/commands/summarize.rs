@@ -33,7 +33,9 @@ pub fn run(settings: &SummarizeSettings, printer: &Printer) -> Result<()> {
     let mut engine: Option<Arc<WhisperEngine>> = None;
     for input in &settings.inputs {
         let result = summarize_one(&runtime, input, settings, &mut engine, printer)
-            .and_then(|doc| emit(&doc, input, settings));
+            .and_then(|doc| emit(&doc.text, input, settings).map(|_| doc))
+            // The minutes are written before anything is said: a missing speech backend loses nothing.
+            .and_then(|doc| super::speak::speak_markdown(&doc.markdown, &settings.speech, printer));
         if let Err(err) = result {
             failures.record(printer, &err);
         }
@@ -48,13 +50,19 @@ struct Source {
     duration: Arc<Mutex<f64>>,
 }
 
+/// The rendered document, and the markdown to speak from.
+struct Document {
+    text: String,
+    markdown: String,
+}
+
 fn summarize_one(
     runtime: &tokio::runtime::Runtime,
     input: &Path,
     settings: &SummarizeSettings,
     engine: &mut Option<Arc<WhisperEngine>>,
     printer: &Printer,
-) -> Result<String> {
+) -> Result<Document> {
     let started = Instant::now();
     let (tx, rx) = mpsc::channel::<Segment>(1024);
     let source = Source {
@@ -204,8 +212,9 @@ fn summarize_one(
         total.completion_tokens
     ));
     let transcript = settings.include_transcript.then_some(transcript.as_slice());
-    Ok(match settings.format {
-        MinutesFormat::Md => render::markdown(&minutes, &provenance, &report, transcript),
+    let markdown = render::markdown(&minutes, &provenance, &report, transcript);
+    let text = match settings.format {
+        MinutesFormat::Md => markdown.clone(),
         MinutesFormat::Json => render::json(
             &minutes,
             &provenance,
@@ -214,7 +223,8 @@ fn summarize_one(
             &total,
             transcript,
         ),
-    })
+    };
+    Ok(Document { text, markdown })
 }
 
 fn event_printer(printer: &Printer) -> impl Fn(Event) + Send + Sync + use<> {

@@ -1,0 +1,60 @@
+//! `minutes speak` and `summarize --speak/--speak-to`: minutes read aloud or rendered to WAV.
+
+use std::io::Read;
+use std::path::Path;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::settings::SpeechSettings;
+use crate::speak;
+use crate::ui::Printer;
+
+pub fn run(file: &Path, settings: &SpeechSettings, printer: &Printer) -> Result<()> {
+    speak_markdown(&read(file)?, settings, printer)
+}
+
+/// `minutes speak --text`: the sentences that would be spoken, on stdout.
+pub fn print_text(file: &Path, settings: &SpeechSettings) -> Result<()> {
+    let speech = speak::from_markdown(&read(file)?, &settings.sections);
+    crate::sink::stdout(format!("{}\n", speech.text).as_bytes())
+}
+
+fn read(file: &Path) -> Result<String> {
+    let markdown = if file == Path::new("-") {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| Error::read(Path::new("<stdin>"), &e))?;
+        s
+    } else {
+        let bytes = std::fs::read(file).map_err(|e| Error::read(file, &e))?;
+        String::from_utf8(bytes)
+            .map_err(|_| Error::file(ErrorKind::BadInput, file, "not UTF-8 text"))?
+    };
+    if markdown.trim().is_empty() {
+        return Err(Error::file(ErrorKind::BadInput, file, "empty minutes file"));
+    }
+    Ok(markdown)
+}
+
+/// Speaks and/or renders what `settings` ask for; does nothing when they ask for nothing.
+pub fn speak_markdown(markdown: &str, settings: &SpeechSettings, printer: &Printer) -> Result<()> {
+    if !settings.live && settings.wav.is_none() {
+        return Ok(());
+    }
+    let speech = speak::from_markdown(markdown, &settings.sections);
+    if speech.text.trim().is_empty() {
+        return Err(Error::new(
+            ErrorKind::BadInput,
+            "nothing to read: the chosen sections are empty",
+        ));
+    }
+    if let Some(wav) = &settings.wav {
+        speak::to_wav(&speech, &settings.voice, wav)?;
+        printer.status(format!("wrote speech to {}", wav.display()));
+    }
+    if settings.live {
+        printer.status("reading the minutes aloud");
+        speak::live(&speech, &settings.voice)?;
+    }
+    Ok(())
+}
