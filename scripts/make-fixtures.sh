@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 A=.cache/assets
 G=fixtures/gen
-stamp=$G/.complete-v2
+stamp=$G/.complete-v3
 [ -f "$stamp" ] && exit 0
 rm -rf "$G"; mkdir -p "$G"
 ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }
@@ -45,7 +45,7 @@ sox "$G/espeak-22k.wav" -r 16000 "$G/espeak.wav"
 sox -n -r 16000 -c 1 "$G/silence-90s.wav" trim 0 90
 sox -n -r 16000 -c 1 "$G/silence-60s.wav" trim 0 60
 sox "$G/jfk.wav" "$G/silence-60s.wav" "$G/jfk.wav" "$G/jfk-gap-jfk.wav"
-sox -n -r 16000 -c 1 "$G/noise-30s.wav" synth 30 pinknoise vol 0.2
+sox -R -n -r 16000 -c 1 "$G/noise-30s.wav" synth 30 pinknoise vol 0.2
 sox -n -r 16000 -c 1 "$G/hum-30s.wav" synth 30 sine 50 vol 0.3
 
 # Bad inputs.

@@ -205,7 +205,7 @@ impl WhisperEngine {
                 .to_str_lossy()
                 .map(|t| t.into_owned())
                 .unwrap_or_default();
-            if text.trim().is_empty() {
+            if !is_speech(&text) {
                 continue;
             }
             let t0 = segment.start_timestamp() as f64 / 100.0;
@@ -286,10 +286,48 @@ fn cut_point(buffer: &[f32], block: usize) -> usize {
     (from + frame * vad::FRAME).clamp(1, buffer.len())
 }
 
+/// Whether recognised text holds words: whisper marks noise and music with
+/// symbol-only or bracketed segments (`♪♪`, `[Music]`, `(applause)`,
+/// `[BLANK_AUDIO]`); those carry no speech and are not kept. Text with any
+/// word outside brackets is kept whole.
+fn is_speech(text: &str) -> bool {
+    let mut depth = 0i32;
+    for c in text.chars() {
+        match c {
+            '[' | '(' => depth += 1,
+            ']' | ')' => depth -= 1,
+            c if c.is_alphanumeric() && depth <= 0 => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
 fn energy(frame: &[f32]) -> f32 {
     frame.iter().map(|s| s * s).sum()
 }
 
 fn round_ms(t: f64) -> f64 {
     (t * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_speech;
+
+    #[test]
+    fn noise_markers_are_not_speech() {
+        for noise in ["♪♪", " [Music]", "(upbeat music)", "[BLANK_AUDIO]", " ... "] {
+            assert!(!is_speech(noise), "{noise}");
+        }
+        for speech in [
+            "Hello.",
+            "[laughs] okay then",
+            "(1) first item",
+            "네, 좋습니다",
+            "42",
+        ] {
+            assert!(is_speech(speech), "{speech}");
+        }
+    }
 }
