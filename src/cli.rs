@@ -66,7 +66,7 @@ pub struct ProbeArgs {
 
 #[derive(Debug, Args)]
 pub struct TranscribeArgs {
-    /// Recordings to transcribe (any audio or video file ffmpeg or symphonia reads).
+    /// Recordings to transcribe (files, directories or quoted globs).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
@@ -101,11 +101,54 @@ pub struct TranscribeArgs {
     /// Vocabulary hint for the recogniser: names and terms that occur in the recording.
     #[arg(long, value_name = "TEXT")]
     pub prompt: Option<String>,
+
+    #[command(flatten)]
+    pub batch: BatchArgs,
+}
+
+/// Options for runs over many files (cron): discovery, skipping, caching, reporting.
+#[derive(Debug, Args, Clone)]
+pub struct BatchArgs {
+    /// Look for recordings in subdirectories of directory inputs too.
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
+
+    /// Redo inputs whose output in --out-dir is up to date.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Output file name for --out-dir, from {stem}, {date} and {slug} (the extension is added).
+    #[arg(long, value_name = "PATTERN", default_value = "{stem}")]
+    pub name: String,
+
+    /// Stage cache (transcripts, corrected chunks, chunk notes). Default: $XDG_CACHE_HOME/minutes.
+    #[arg(long, env = "MINUTES_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Neither read nor write the stage cache.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Wait for another run writing to the same --out-dir instead of exiting with 75.
+    #[arg(long)]
+    pub wait: bool,
+
+    /// Write a JSON report of the run: status, error, timings, tokens and output per input.
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
+
+    /// Write Prometheus textfile-collector metrics of the run.
+    #[arg(long, value_name = "FILE.prom")]
+    pub metrics: Option<PathBuf>,
+
+    /// Process only shard I of N (0-based), by a stable hash of each input path.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct SummarizeArgs {
-    /// Recordings (audio or video) or transcripts (.txt, .srt, .vtt, or minutes' .json).
+    /// Recordings or transcripts (.txt, .srt, .vtt, minutes' .json): files, directories or quoted globs.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
@@ -195,6 +238,9 @@ pub struct SummarizeArgs {
 
     #[command(flatten)]
     pub voice: VoiceArgs,
+
+    #[command(flatten)]
+    pub batch: BatchArgs,
 }
 
 #[derive(Debug, Args, Clone)]

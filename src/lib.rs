@@ -3,9 +3,11 @@
 //! The binary's `main` calls [`main_entry`]; everything else is organised as
 //! one module per room of the pipeline (see `docs/architecture.md`).
 
+pub mod batch;
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod hash;
 pub mod llm;
 pub mod media;
 pub mod render;

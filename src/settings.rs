@@ -8,8 +8,11 @@ use serde::Deserialize;
 
 use std::time::Duration;
 
+use crate::batch::cache::Cache;
+use crate::batch::{BatchSettings, discover};
 use crate::cli::{
-    GlobalArgs, MinutesFormat, SummarizeArgs, TranscribeArgs, TranscriptFormat, VoiceArgs,
+    BatchArgs, GlobalArgs, MinutesFormat, SummarizeArgs, TranscribeArgs, TranscriptFormat,
+    VoiceArgs,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::llm::Secret;
@@ -135,6 +138,9 @@ pub struct TranscribeSettings {
     pub format: TranscriptFormat,
     pub output: Output,
     pub stt: SttOptions,
+    pub batch: BatchSettings,
+    /// Hash of everything that shapes the output (for skipping unchanged inputs).
+    pub settings_hash: String,
 }
 
 impl TranscribeSettings {
@@ -149,8 +155,11 @@ impl TranscribeSettings {
             threads,
             beam,
             prompt,
+            batch,
         } = args;
         let cfg = &common.config;
+        let files = discover::inputs(&files, batch.recursive, discover::MEDIA)?;
+        let batch = BatchSettings::resolve(&batch)?;
         let output = match (output, out_dir) {
             (Some(_), _) if files.len() > 1 => {
                 return Err(Error::usage(
@@ -164,6 +173,14 @@ impl TranscribeSettings {
         let stt = stt_options(language, threads, beam, prompt, cfg)?;
         let choice = stt_model.or_else(|| cfg.stt_model.clone());
         let (model_name, model_path) = registry::resolve(choice.as_deref(), &common.models_dir)?;
+        let model_size = std::fs::metadata(&model_path).map(|m| m.len()).unwrap_or(0);
+        let settings_hash = crate::hash::parts(&[
+            env!("CARGO_PKG_VERSION"),
+            "transcribe",
+            &model_name,
+            &model_size.to_string(),
+            &format!("{stt:?}|{format:?}|{}", batch.name),
+        ]);
         Ok(TranscribeSettings {
             inputs: files,
             model_name,
@@ -171,6 +188,8 @@ impl TranscribeSettings {
             format,
             output,
             stt,
+            batch,
+            settings_hash,
         })
     }
 }
@@ -302,6 +321,37 @@ pub struct SummarizeSettings {
     pub retry: RetryPolicy,
     pub deadline: Option<Duration>,
     pub speech: SpeechSettings,
+    pub batch: BatchSettings,
+    /// Hash of everything that shapes the output (for skipping unchanged inputs).
+    pub settings_hash: String,
+}
+
+impl BatchSettings {
+    pub fn resolve(args: &BatchArgs) -> Result<BatchSettings> {
+        let cache = if args.no_cache {
+            None
+        } else {
+            Some(Cache::open(args.cache_dir.as_deref())?)
+        };
+        let shard = args
+            .shard
+            .as_deref()
+            .map(crate::batch::parse_shard)
+            .transpose()?;
+        if args.name.trim().is_empty() {
+            return Err(Error::usage("--name must not be empty"));
+        }
+        Ok(BatchSettings {
+            recursive: args.recursive,
+            force: args.force,
+            name: args.name.clone(),
+            cache,
+            wait: args.wait,
+            report: args.report.clone(),
+            metrics: args.metrics.clone(),
+            shard,
+        })
+    }
 }
 
 impl SummarizeSettings {
@@ -330,7 +380,12 @@ impl SummarizeSettings {
             speak,
             speak_to,
             voice,
+            batch,
         } = args;
+        let mut exts = discover::MEDIA.to_vec();
+        exts.extend_from_slice(discover::TRANSCRIPTS);
+        let files = discover::inputs(&files, batch.recursive, &exts)?;
+        let batch = BatchSettings::resolve(&batch)?;
         if speak_to.is_some() && files.len() > 1 {
             return Err(Error::usage("--speak-to takes one input"));
         }
@@ -414,6 +469,23 @@ impl SummarizeSettings {
             }
             None => None,
         };
+        let stt_id = stt_model
+            .as_ref()
+            .map(|(n, p)| format!("{n}:{}", std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)));
+        let settings_hash = crate::hash::parts(&[
+            env!("CARGO_PKG_VERSION"),
+            "summarize",
+            &stt_id.unwrap_or_default(),
+            &format!("{stt:?}"),
+            &llm.base_url,
+            &llm.model,
+            &format!("{options:?}"),
+            &prompts.hash,
+            &format!(
+                "{format:?}|{include_transcript}|{language:?}|{}",
+                batch.name
+            ),
+        ]);
         Ok(SummarizeSettings {
             inputs: files,
             llm,
@@ -428,6 +500,8 @@ impl SummarizeSettings {
             retry,
             deadline,
             speech,
+            batch,
+            settings_hash,
         })
     }
 }

@@ -5,13 +5,14 @@
 //! remote model the run takes about as long as transcription plus one map
 //! call and the reduce. The document is written only when complete.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tokio::sync::mpsc;
 
-use super::Failures;
+use crate::batch::report::{FileReport, Status};
+use crate::batch::{Made, Run, output_name};
 use crate::cli::MinutesFormat;
 use crate::error::{Error, Result};
 use crate::llm::openai::OpenAiLlm;
@@ -29,18 +30,43 @@ pub fn run(settings: &SummarizeSettings, printer: &Printer) -> Result<()> {
         .enable_all()
         .build()
         .map_err(|e| Error::internal(format!("async runtime: {e}")))?;
-    let mut failures = Failures::default();
+    let out_dir = match &settings.output {
+        Output::Dir(d) => Some(d.as_path()),
+        _ => None,
+    };
+    let mut batch = Run::start(
+        &settings.batch,
+        out_dir,
+        settings.settings_hash.clone(),
+        printer,
+    )?;
+    let inputs = batch.select(settings.inputs.clone());
     let mut engine: Option<Arc<WhisperEngine>> = None;
-    for input in &settings.inputs {
-        let result = summarize_one(&runtime, input, settings, &mut engine, printer)
-            .and_then(|doc| emit(&doc.text, input, settings).map(|_| doc))
+    for input in &inputs {
+        batch.process(input, |hash| {
+            let started = Instant::now();
+            let doc = summarize_one(&runtime, input, hash, settings, &mut engine, printer)?;
+            let output = emit(&doc, input, settings)?;
             // The minutes are written before anything is said: a missing speech backend loses nothing.
-            .and_then(|doc| super::speak::speak_markdown(&doc.markdown, &settings.speech, printer));
-        if let Err(err) = result {
-            failures.record(printer, &err);
-        }
+            super::speak::speak_markdown(&doc.markdown, &settings.speech, printer)?;
+            let mut report = FileReport::new(input, Status::Done, output.clone(), started);
+            report.prompt_tokens = doc.usage.prompt_tokens;
+            report.completion_tokens = doc.usage.completion_tokens;
+            let s = &doc.report.seconds;
+            for (stage, secs) in [
+                ("transcribe", doc.transcribe_seconds),
+                ("map", s.map),
+                ("collapse", s.collapse),
+                ("reduce", s.reduce),
+            ] {
+                report
+                    .stage_seconds
+                    .insert(stage.into(), (secs * 1000.0).round() / 1000.0);
+            }
+            Ok(Made { output, report })
+        });
     }
-    failures.into_result(settings.inputs.len())
+    batch.finish()
 }
 
 /// Where segments come from, and what is known about them once they are in.
@@ -50,15 +76,21 @@ struct Source {
     duration: Arc<Mutex<f64>>,
 }
 
-/// The rendered document, and the markdown to speak from.
+/// The rendered document, the markdown to speak from, and what making it cost.
 struct Document {
     text: String,
     markdown: String,
+    title: String,
+    date: String,
+    usage: crate::llm::Usage,
+    report: summarize::Report,
+    transcribe_seconds: f64,
 }
 
 fn summarize_one(
     runtime: &tokio::runtime::Runtime,
     input: &Path,
+    known_hash: Option<&str>,
     settings: &SummarizeSettings,
     engine: &mut Option<Arc<WhisperEngine>>,
     printer: &Printer,
@@ -70,8 +102,30 @@ fn summarize_one(
         language: Arc::new(Mutex::new(String::new())),
         duration: Arc::new(Mutex::new(0.0)),
     };
-    let (source, transcription) = if parse::is_transcript(input) {
-        let t = parse::read(input)?;
+    let cache_key = match (&settings.stt_model, parse::is_transcript(input)) {
+        (Some((name, path)), false) => super::transcribe::transcript_key(
+            settings.batch.cache.as_ref(),
+            known_hash,
+            input,
+            name,
+            path,
+            &settings.stt,
+        )?,
+        _ => None,
+    };
+    let cached = cache_key
+        .as_ref()
+        .and_then(|(c, k)| super::transcribe::cached_transcript(c, k));
+    if cached.is_some() {
+        printer.status(format!("{}: transcript from the cache", input.display()));
+    }
+    let transcribe_started = Instant::now();
+    let transcribe_seconds = Arc::new(Mutex::new(0.0f64));
+    let (source, transcription) = if parse::is_transcript(input) || cached.is_some() {
+        let t = match cached {
+            Some(t) => t,
+            None => parse::read(input)?,
+        };
         *source.language.lock().unwrap_or_else(|p| p.into_inner()) = t.language.clone();
         *source.duration.lock().unwrap_or_else(|p| p.into_inner()) = t.duration;
         printer.status(format!(
@@ -125,15 +179,32 @@ fn summarize_one(
         let (language, duration) = (source.language.clone(), source.duration.clone());
         let stt = settings.stt.clone();
         let worker = engine.clone();
+        let (source_name, seconds) = (input.display().to_string(), transcribe_seconds.clone());
         let feed = std::thread::spawn(move || {
             let progress_bar = bar.clone();
             let progress: crate::stt::whisper::Progress =
                 Arc::new(move |d: f64| progress_bar.set_position((d * 10.0) as u64));
-            let outcome =
-                worker.transcribe(stream, &stt, &mut |s| tx.blocking_send(s).is_ok(), progress);
+            let mut all = Vec::new();
+            let mut forward = |s: Segment| {
+                all.push(s.clone());
+                tx.blocking_send(s).is_ok()
+            };
+            let outcome = worker.transcribe(stream, &stt, &mut forward, progress);
             bar.finish_and_clear();
+            *seconds.lock().unwrap_or_else(|p| p.into_inner()) =
+                transcribe_started.elapsed().as_secs_f64();
             let outcome = outcome?;
             tracing::info!("transcription finished: {:.1} s of audio", outcome.duration);
+            if let Some((cache, key)) = cache_key {
+                let t = crate::transcript::Transcript {
+                    source: source_name,
+                    model: worker.name().to_string(),
+                    language: outcome.language.clone(),
+                    duration: outcome.duration,
+                    segments: all,
+                };
+                cache.put("transcripts", &key, t.to_json().as_bytes());
+            }
             *language.lock().unwrap_or_else(|p| p.into_inner()) = outcome.language;
             *duration.lock().unwrap_or_else(|p| p.into_inner()) = outcome.duration;
             Ok(())
@@ -165,6 +236,11 @@ fn summarize_one(
         &llm,
         &settings.prompts,
         &settings.options,
+        settings
+            .batch
+            .cache
+            .as_ref()
+            .map(|c| c as &dyn summarize::StageCache),
         rx,
         move || *duration_cell.lock().unwrap_or_else(|p| p.into_inner()),
         &events,
@@ -213,6 +289,7 @@ fn summarize_one(
     ));
     let transcript = settings.include_transcript.then_some(transcript.as_slice());
     let markdown = render::markdown(&minutes, &provenance, &report, transcript);
+    let transcribe_seconds = *transcribe_seconds.lock().unwrap_or_else(|p| p.into_inner());
     let text = match settings.format {
         MinutesFormat::Md => markdown.clone(),
         MinutesFormat::Json => render::json(
@@ -224,7 +301,15 @@ fn summarize_one(
             transcript,
         ),
     };
-    Ok(Document { text, markdown })
+    Ok(Document {
+        text,
+        markdown,
+        title: minutes.title.clone(),
+        date: provenance.date.clone(),
+        usage: total,
+        report,
+        transcribe_seconds,
+    })
 }
 
 fn event_printer(printer: &Printer) -> impl Fn(Event) + Send + Sync + use<> {
@@ -241,7 +326,7 @@ fn event_printer(printer: &Printer) -> impl Fn(Event) + Send + Sync + use<> {
 }
 
 /// The recording's modification date (when the meeting most likely ended), as ISO 8601.
-fn meeting_date(input: &Path) -> String {
+pub fn meeting_date(input: &Path) -> String {
     let time = std::fs::metadata(input)
         .and_then(|m| m.modified())
         .unwrap_or_else(|_| std::time::SystemTime::now());
@@ -266,21 +351,27 @@ fn civil_date(days: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-fn emit(doc: &str, input: &Path, settings: &SummarizeSettings) -> Result<()> {
+/// Writes the document where the settings say; returns the file written, if any.
+fn emit(doc: &Document, input: &Path, settings: &SummarizeSettings) -> Result<Option<PathBuf>> {
     match &settings.output {
-        Output::Stdout => sink::stdout(doc.as_bytes()),
-        Output::File(path) => sink::write_atomic(path, doc.as_bytes()),
+        Output::Stdout => sink::stdout(doc.text.as_bytes()).map(|_| None),
+        Output::File(path) => {
+            sink::write_atomic(path, doc.text.as_bytes()).map(|_| Some(path.clone()))
+        }
         Output::Dir(dir) => {
-            let stem = input
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "minutes".into());
             let ext = if settings.format == MinutesFormat::Json {
                 "json"
             } else {
                 "md"
             };
-            sink::write_atomic(&dir.join(format!("{stem}.{ext}")), doc.as_bytes())
+            let path = dir.join(output_name(
+                &settings.batch.name,
+                input,
+                &doc.date,
+                &doc.title,
+                ext,
+            ));
+            sink::write_atomic(&path, doc.text.as_bytes()).map(|_| Some(path))
         }
     }
 }

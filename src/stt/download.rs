@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use super::registry;
 use crate::error::{Error, ErrorKind, Result};
+use crate::hash::hex;
 use crate::ui::Printer;
 
 /// Where whisper.cpp models are published; `MINUTES_MODELS_URL` overrides it (mirrors, tests).
@@ -248,8 +249,4 @@ fn describe(err: &reqwest::Error) -> String {
         }
         text
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

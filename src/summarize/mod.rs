@@ -65,6 +65,13 @@ pub struct StageSeconds {
     pub reduce: f64,
 }
 
+/// Where finished correction and map results are kept across runs, so a
+/// killed run resumes without redoing finished chunks. Values are JSON.
+pub trait StageCache: Send + Sync {
+    fn get(&self, key: &str) -> Option<String>;
+    fn put(&self, key: &str, value: &str);
+}
+
 /// Progress events, for the printer.
 #[derive(Debug, Clone)]
 pub enum Event {

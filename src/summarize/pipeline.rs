@@ -11,7 +11,7 @@ use super::chunk::{Chunk, Chunker, TokenCounter};
 use super::correct::{Verdict, correct};
 use super::prompts::PromptSet;
 use super::schema::{Minutes, format_time, minutes_schema};
-use super::{Event, Gap, Options, Report};
+use super::{Event, Gap, Options, Report, StageCache};
 use crate::error::{Error, ErrorKind, Result};
 use crate::llm::{Llm, Schema, Stage};
 use crate::transcript::Segment;
@@ -21,6 +21,7 @@ const MAX_SPLITS: usize = 3;
 
 struct Ctx<'a, L: Llm> {
     caller: Caller<'a, L>,
+    cache: Option<&'a dyn StageCache>,
     prompts: &'a PromptSet,
     opts: &'a Options,
     counter: TokenCounter,
@@ -41,6 +42,7 @@ pub async fn run<L: Llm>(
     llm: &L,
     prompts: &PromptSet,
     opts: &Options,
+    cache: Option<&dyn StageCache>,
     mut segments: mpsc::Receiver<Segment>,
     duration: impl Fn() -> f64,
     on_event: &(dyn Fn(Event) + Send + Sync),
@@ -56,6 +58,7 @@ pub async fn run<L: Llm>(
     let counter = TokenCounter::for_model(llm.model());
     let mut ctx = Ctx {
         caller,
+        cache,
         prompts,
         opts,
         counter,
@@ -157,7 +160,7 @@ pub async fn run<L: Llm>(
 }
 
 /// Notes of one part of the meeting: its JSON and the time range it covers.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Notes {
     start: f64,
     end: f64,
@@ -183,9 +186,50 @@ struct ChunkResult {
     outcome: std::result::Result<Vec<Notes>, Gap>,
 }
 
+/// A cached correction: the segments after it, and whether it was applied.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedCorrection {
+    applied: bool,
+    segments: Vec<Segment>,
+}
+
+fn cache_key<L: Llm>(ctx: &Ctx<'_, L>, stage: Stage, extra: &str, segments: &[Segment]) -> String {
+    let segments = serde_json::to_string(segments).unwrap_or_default();
+    let model = ctx.caller.llm.model();
+    crate::hash::parts(&[
+        stage.name(),
+        model,
+        &ctx.prompts.stage_hash(stage),
+        extra,
+        &segments,
+    ])
+}
+
+fn cached<T: serde::de::DeserializeOwned>(cache: Option<&dyn StageCache>, key: &str) -> Option<T> {
+    cache
+        .and_then(|c| c.get(key))
+        .and_then(|v| serde_json::from_str(&v).ok())
+}
+
+fn store<T: serde::Serialize>(cache: Option<&dyn StageCache>, key: &str, value: &T) {
+    if let (Some(c), Ok(v)) = (cache, serde_json::to_string(value)) {
+        c.put(key, &v);
+    }
+}
+
 async fn process_chunk<L: Llm>(ctx: &Ctx<'_, L>, mut chunk: Chunk) -> Result<ChunkResult> {
     let mut correction = None;
-    if ctx.opts.correct {
+    let settings = format!("{}|{}", ctx.opts.glossary, ctx.opts.max_correction);
+    let correct_key = cache_key(ctx, Stage::Correct, &settings, &chunk.segments);
+    let hit = if ctx.opts.correct {
+        cached::<CachedCorrection>(ctx.cache, &correct_key)
+    } else {
+        None
+    };
+    if let Some(hit) = hit.filter(|h| h.segments.len() == chunk.segments.len()) {
+        chunk.segments = hit.segments;
+        correction = Some(hit.applied);
+    } else if ctx.opts.correct {
         let verdict = correct(
             &ctx.caller,
             ctx.prompts,
@@ -218,8 +262,23 @@ async fn process_chunk<L: Llm>(ctx: &Ctx<'_, L>, mut chunk: Chunk) -> Result<Chu
             }
             Err(e) => return Err(e),
         }
+        let entry = CachedCorrection {
+            applied: correction == Some(true),
+            segments: chunk.segments.clone(),
+        };
+        store(ctx.cache, &correct_key, &entry);
     }
-    let outcome = map_chunk(ctx, &chunk, 0).await?;
+    let map_key = cache_key(ctx, Stage::Map, &ctx.opts.language, &chunk.segments);
+    let outcome = match cached::<Vec<Notes>>(ctx.cache, &map_key) {
+        Some(notes) => Ok(notes),
+        None => {
+            let outcome = map_chunk(ctx, &chunk, 0).await?;
+            if let Ok(notes) = &outcome {
+                store(ctx.cache, &map_key, notes);
+            }
+            outcome
+        }
+    };
     (ctx.on_event)(Event::ChunkDone { index: chunk.index });
     Ok(ChunkResult {
         index: chunk.index,

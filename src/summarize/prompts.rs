@@ -50,6 +50,20 @@ pub struct PromptSet {
 }
 
 impl PromptSet {
+    /// A hash of one stage's prompt text, for cache keys: changing the
+    /// reduce prompt leaves correction and map results reusable.
+    pub fn stage_hash(&self, stage: Stage) -> String {
+        let p = &self
+            .prompts
+            .iter()
+            .find(|(s, _)| *s == stage)
+            .expect("every stage is loaded")
+            .1;
+        crate::hash::parts(&[stage.name(), &p.system, &p.user])
+    }
+}
+
+impl PromptSet {
     /// Loads the set named `template` (a name or a directory), falling back
     /// to the built-in prompts for stages it does not define.
     pub fn load(template: Option<&str>, config_dir: Option<&Path>) -> Result<PromptSet> {

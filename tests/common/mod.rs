@@ -45,6 +45,8 @@ fn isolated_home() -> &'static Path {
 pub fn minutes() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("minutes").unwrap();
     let home = isolated_home();
+    // Each command gets its own stage cache unless a test shares one on purpose.
+    cmd.env("MINUTES_CACHE_DIR", scratch().keep());
     cmd.env("XDG_CONFIG_HOME", home.join("config"))
         .env("XDG_DATA_HOME", home.join("data"))
         .env("NO_COLOR", "1")
@@ -56,6 +58,18 @@ pub fn minutes() -> assert_cmd::Command {
         .env_remove("RUST_LOG")
         .env_remove("MINUTES_LLM")
         .env_remove("MINUTES_LLM_MODEL")
+        .env_remove("MINUTES_LLM_API_KEY")
+        .env_remove("OPENAI_API_KEY");
+    cmd
+}
+
+/// The binary as a plain process (for tests that kill it or run two at once).
+pub fn minutes_process() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("minutes"));
+    let home = isolated_home();
+    cmd.env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("NO_COLOR", "1")
         .env_remove("MINUTES_LLM_API_KEY")
         .env_remove("OPENAI_API_KEY");
     cmd
