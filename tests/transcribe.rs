@@ -166,6 +166,7 @@ fn output_file_and_out_dir() {
     let mut names: Vec<String> = std::fs::read_dir(&outdir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| !n.starts_with('.'))
         .collect();
     names.sort();
     assert_eq!(names, ["espeak.json", "jfk.json"]);
