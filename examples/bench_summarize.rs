@@ -26,6 +26,7 @@ fn run(binary: &str, url: &str, input: &std::path::Path, jobs: usize) -> Duratio
             "--llm-model",
             "bench",
             "--no-correct",
+            "--no-cache",
         ])
         .args(["--chunk-tokens", "2000", "--jobs", &jobs.to_string()])
         .arg(input)
@@ -44,14 +45,21 @@ fn main() {
         .nth(1)
         .unwrap_or_else(|| "target/release/minutes".into());
     let dir = tempfile::tempdir().unwrap();
-    let input = llm::planted_transcript(dir.path(), 600);
-    let text = std::fs::read_to_string(&input).unwrap();
+    let input = llm::planted_transcript(dir.path(), 800);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&input).unwrap()).unwrap();
+    let text: String = json["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["text"].as_str().unwrap().to_string() + "\n")
+        .collect();
     let tokens = tiktoken_rs::o200k_base()
         .unwrap()
         .encode_ordinary(&text)
         .len();
     println!(
-        "transcript: 600 segments, {tokens} tokens (o200k), LLM latency {} ms per call",
+        "transcript: 800 segments, {tokens} tokens of speech (o200k), LLM latency {} ms per call",
         LATENCY.as_millis()
     );
     println!();
