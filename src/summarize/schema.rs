@@ -60,13 +60,13 @@ pub fn minutes_schema() -> serde_json::Value {
         json!({"type": "object", "properties": props, "required": required, "additionalProperties": false})
     };
     object(json!({
-        "title": text(120),
-        "summary": list(text(400), 12),
-        "decisions": list(object(json!({"decision": text(300), "time": opt(10)})), 20),
-        "action_items": list(object(json!({"task": text(300), "owner": opt(80), "due": opt(40), "time": opt(10)})), 30),
-        "open_questions": list(text(300), 15),
-        "topics": list(object(json!({"title": text(120), "start": opt(10)})), 20),
-        "participants": list(text(80), 30),
+        "title": json!({"type": "string", "minLength": 1, "maxLength": 100}),
+        "summary": json!({"type": "array", "items": text(300), "minItems": 1, "maxItems": 10}),
+        "decisions": list(object(json!({"decision": text(250), "time": opt(8)})), 12),
+        "action_items": list(object(json!({"task": text(250), "owner": opt(60), "due": opt(40), "time": opt(8)})), 15),
+        "open_questions": list(text(250), 8),
+        "topics": list(object(json!({"title": text(100), "start": opt(8)})), 12),
+        "participants": list(text(60), 20),
     }))
 }
 

