@@ -48,6 +48,8 @@ pub enum Command {
     Transcribe(TranscribeArgs),
     /// Read minutes aloud, or render them to a WAV file.
     Speak(SpeakArgs),
+    /// Run the bundled local LLM as an OpenAI-compatible server, in the foreground.
+    Serve(ServeArgs),
     /// List, download and import speech-recognition models.
     #[command(subcommand)]
     Models(ModelsCommand),
@@ -256,6 +258,25 @@ pub struct VoiceArgs {
     /// Sections to read: summary, decisions, actions, questions, topics, participants.
     #[arg(long, value_name = "LIST")]
     pub speak_sections: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// GGUF model: a path, or a name in the models directory (NAME.gguf). Default: the one there.
+    #[arg(long, env = "MINUTES_LLM_MODEL", value_name = "NAME|PATH")]
+    pub llm_model: Option<String>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on.
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Context size in tokens. Default: the model's, up to 8192.
+    #[arg(long, value_name = "N")]
+    pub ctx: Option<u32>,
+    /// CPU threads. Default: all cores.
+    #[arg(short, long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 #[derive(Debug, Args)]

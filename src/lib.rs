@@ -64,6 +64,16 @@ fn run(cli: Cli, printer: &Printer) -> Result<()> {
             let settings = SummarizeSettings::resolve(*args, &common)?;
             commands::summarize::run(&settings, printer)
         }
+        Command::Serve(args) => {
+            let common = Common::resolve(&cli.global)?;
+            let dir = &common.models_dir;
+            let model = settings::local_model(
+                args.llm_model.as_deref(),
+                &settings::local_models(dir),
+                dir,
+            )?;
+            commands::serve::run(&model, &args)
+        }
         Command::Speak(args) => {
             let live = args.to.is_none() && !args.text;
             let speech = settings::SpeechSettings::resolve(&args.voice, live, args.to.clone())?;

@@ -237,26 +237,112 @@ fn default_threads() -> usize {
 /// The LLM endpoint of a run. The key is a [`Secret`]: it never prints.
 #[derive(Debug, Clone)]
 pub struct LlmSettings {
+    /// The server's URL; for the bundled local model, known once it runs.
     pub base_url: String,
     pub model: String,
     pub key: Secret,
+    /// The GGUF file the bundled server runs, for `--llm local`.
+    pub local: Option<PathBuf>,
+}
+
+/// What `base_url` says until the bundled server has started.
+const LOCAL: &str = "local";
+
+/// GGUF files in the models directory, sorted.
+pub fn local_models(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.is_file()
+                        && p.extension()
+                            .is_some_and(|e| e.eq_ignore_ascii_case("gguf"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
+}
+
+/// The GGUF file `--llm-model` names (a path, or a name in the models directory), or the one present.
+pub fn local_model(model: Option<&str>, present: &[PathBuf], dir: &Path) -> Result<PathBuf> {
+    match model {
+        Some(m) if m.contains('/') || m.ends_with(".gguf") => {
+            let p = PathBuf::from(m);
+            if p.is_file() {
+                Ok(p)
+            } else {
+                Err(Error::file(
+                    ErrorKind::MissingInput,
+                    &p,
+                    "model file not found",
+                ))
+            }
+        }
+        Some(name) => {
+            let p = dir.join(format!("{name}.gguf"));
+            if p.is_file() {
+                Ok(p)
+            } else {
+                Err(Error::new(
+                    ErrorKind::MissingInput,
+                    format!("no local model {name} in {}", dir.display()),
+                )
+                .with_hint("put its .gguf file there, or pass --llm-model PATH.gguf"))
+            }
+        }
+        None => present.first().cloned().ok_or_else(|| {
+            Error::config(format!("no local model (.gguf) in {}", dir.display()))
+                .with_hint("put a GGUF model there, or pass --llm-model PATH.gguf")
+        }),
+    }
 }
 
 pub const OPENAI_URL: &str = "https://api.openai.com/v1";
 const OPENAI_DEFAULT_MODEL: &str = "gpt-4o-mini";
 
 impl LlmSettings {
-    pub fn resolve(llm: Option<String>, model: Option<String>, cfg: &Config) -> Result<Self> {
+    pub fn resolve(
+        llm: Option<String>,
+        model: Option<String>,
+        cfg: &Config,
+        models_dir: &Path,
+    ) -> Result<Self> {
         let env_key = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let model = model.or_else(|| cfg.llm_model.clone());
+        let local_present = local_models(models_dir);
         let choice = llm
             .or_else(|| cfg.llm.clone())
+            .or_else(|| {
+                (!local_present.is_empty()
+                    || model.as_deref().is_some_and(|m| m.ends_with(".gguf")))
+                .then(|| "local".into())
+            })
             .or_else(|| env_key("OPENAI_API_KEY").map(|_| "openai".into()));
         let Some(choice) = choice else {
-            return Err(Error::config("no LLM is configured").with_hint(
-                "pass --llm URL (an OpenAI-compatible server such as Ollama: http://127.0.0.1:11434/v1) \
-                 with --llm-model NAME, or set OPENAI_API_KEY to use OpenAI",
-            ));
+            return Err(Error::config("no LLM is configured").with_hint(format!(
+                "put a GGUF model in {} (or pass --llm local --llm-model FILE.gguf), \
+                 point --llm at an OpenAI-compatible server (Ollama: http://127.0.0.1:11434/v1) with --llm-model NAME, \
+                 or set OPENAI_API_KEY",
+                models_dir.display()
+            )));
         };
+        if choice.eq_ignore_ascii_case("local") {
+            let path = local_model(model.as_deref(), &local_present, models_dir)?;
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "local".into());
+            return Ok(LlmSettings {
+                base_url: LOCAL.to_string(),
+                model: name,
+                key: Secret::default(),
+                local: Some(path),
+            });
+        }
         let openai = choice.eq_ignore_ascii_case("openai");
         let base_url = if openai {
             OPENAI_URL.to_string()
@@ -295,6 +381,7 @@ impl LlmSettings {
             base_url,
             model,
             key: Secret::new(key),
+            local: None,
         })
     }
 
@@ -392,7 +479,7 @@ impl SummarizeSettings {
         let speech = SpeechSettings::resolve(&voice, speak, speak_to)?;
         let cfg = &common.config;
         let output = output_target(output, out_dir, files.len())?;
-        let llm = LlmSettings::resolve(llm, llm_model, cfg)?;
+        let llm = LlmSettings::resolve(llm, llm_model, cfg, &common.models_dir)?;
         let glossary_path = glossary.or_else(|| cfg.glossary.clone());
         let glossary = match &glossary_path {
             Some(p) => std::fs::read_to_string(p).map_err(|e| Error::read(p, &e))?,
@@ -418,7 +505,10 @@ impl SummarizeSettings {
             Some(code) => language_name(code)?,
             None => "the language of the transcript".to_string(),
         };
-        let jobs = jobs.or(cfg.jobs).unwrap_or(4);
+        // The local model runs one request at a time with every core.
+        let jobs = jobs
+            .or(cfg.jobs)
+            .unwrap_or(if llm.local.is_some() { 1 } else { 4 });
         if jobs == 0 {
             return Err(Error::usage("--jobs must be at least 1"));
         }
@@ -442,7 +532,14 @@ impl SummarizeSettings {
             reduce_tokens: if big { 24_000 } else { chunk_tokens * 2 },
             jobs,
             allow_partial,
-            max_output_tokens: if big { 8192 } else { 4096 },
+            // A small local model fills the schema's bounds; keep its retries short.
+            max_output_tokens: if big {
+                8192
+            } else if llm.local.is_some() {
+                2048
+            } else {
+                4096
+            },
             temperature: 0.2,
         };
         let config_dir = config_dir();
@@ -600,17 +697,28 @@ mod tests {
     #[test]
     fn the_openai_key_never_goes_to_another_server() {
         let cfg = Config::default();
-        let s = LlmSettings::resolve(Some("http://127.0.0.1:9/v1".into()), Some("m".into()), &cfg)
-            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let url = |u: &str| Some(u.to_string());
+        let s = LlmSettings::resolve(url("http://127.0.0.1:9/v1"), url("m"), &cfg, d).unwrap();
         assert!(s.key.is_empty() || std::env::var("MINUTES_LLM_API_KEY").is_ok());
-        assert!(LlmSettings::resolve(Some("ftp://x".into()), Some("m".into()), &cfg).is_err());
-        assert_eq!(
-            LlmSettings::resolve(Some("http://h/v1".into()), None, &cfg)
-                .unwrap_err()
-                .kind(),
-            ErrorKind::Config
-        );
+        assert!(LlmSettings::resolve(url("ftp://x"), url("m"), &cfg, d).is_err());
+        let err = LlmSettings::resolve(url("http://h/v1"), None, &cfg, d).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Config);
         assert_eq!(language_name("ko").unwrap(), "Korean");
+    }
+
+    #[test]
+    fn a_local_gguf_model_is_the_default() {
+        let cfg = Config::default();
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("small.gguf"), b"x").unwrap();
+        let s = LlmSettings::resolve(None, None, &cfg, d).unwrap();
+        assert_eq!(s.local.as_deref(), Some(d.join("small.gguf").as_path()));
+        let err =
+            LlmSettings::resolve(Some("local".into()), Some("other".into()), &cfg, d).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MissingInput);
     }
 
     #[test]

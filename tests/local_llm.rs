@@ -11,6 +11,13 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
+/// Generation with the real model is CPU-heavy: these tests take turns.
+static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn heavy() -> std::sync::MutexGuard<'static, ()> {
+    HEAVY.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 pub struct LocalServer {
     child: Child,
     pub url: String,
@@ -166,8 +173,121 @@ fn the_server_exits_when_its_parent_goes_away() {
     }
 }
 
+/// The test model under a name unique to one test, to find its server process.
+fn unique_model(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let p = dir.join(format!("{name}.gguf"));
+    std::os::unix::fs::symlink(asset("smollm2-135m-instruct-q4_1.gguf"), &p).unwrap();
+    p
+}
+
+/// Process ids whose command line mentions `needle`.
+fn processes_with(needle: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).contains(needle))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+fn wait_until(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn offline_minutes_with_the_bundled_model_started_on_demand() {
+    let _turn = heavy();
+    let dir = scratch();
+    let gguf = unique_model(dir.path(), "offline-e2e");
+    let out = minutes()
+        .args(["summarize", "--llm", "local", "--llm-model"])
+        .arg(&gguf)
+        .args(["--no-correct", "--deadline", "300", "-m"])
+        .arg(model())
+        .arg(fixture("jfk.wav"))
+        .args(["-f", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!v["minutes"]["title"].as_str().unwrap().trim().is_empty());
+    assert!(!v["minutes"]["summary"].as_array().unwrap().is_empty());
+    assert_eq!(v["provenance"]["llm_model"], "offline-e2e");
+    assert!(
+        processes_with("offline-e2e.gguf").is_empty(),
+        "the local server outlived minutes"
+    );
+}
+
+#[test]
+fn a_crashed_local_server_is_a_clear_error_and_a_killed_parent_leaves_no_orphan() {
+    let _turn = heavy();
+    let dir = scratch();
+    let gguf = unique_model(dir.path(), "crash-test");
+    let run = || {
+        minutes_process()
+            .env("MINUTES_CACHE_DIR", dir.path().join("cache"))
+            .args(["summarize", "--llm", "local", "--llm-model"])
+            .arg(&gguf)
+            .args(["--no-correct", "--retries", "1", "-m"])
+            .arg(model())
+            .arg(fixture("librivox.wav"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // The server dies mid-run: minutes fails with 69 and says so.
+    let parent = run();
+    let parent_id = parent.id();
+    wait_until("the local server", 120, || {
+        processes_with("crash-test.gguf")
+            .iter()
+            .any(|p| *p != parent_id)
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    for pid in processes_with("crash-test.gguf")
+        .into_iter()
+        .filter(|p| *p != parent_id)
+    {
+        Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status()
+            .unwrap();
+    }
+    let out = parent.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(69), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("local model server"),
+        "{}",
+        stderr_of(&out)
+    );
+    // minutes is killed: its server follows it.
+    let mut parent = run();
+    let parent_id = parent.id();
+    wait_until("the local server", 120, || {
+        processes_with("crash-test.gguf")
+            .iter()
+            .any(|p| *p != parent_id)
+    });
+    parent.kill().unwrap();
+    parent.wait().unwrap();
+    wait_until("the orphan to exit", 15, || {
+        processes_with("crash-test.gguf").is_empty()
+    });
+}
+
 #[test]
 fn offline_minutes_of_real_speech() {
+    let _turn = heavy();
     let server = LocalServer::start(&["--ctx", "4096"]);
     let out = minutes()
         .args([
@@ -179,6 +299,8 @@ fn offline_minutes_of_real_speech() {
             "--jobs",
             "1",
             "--no-correct",
+            "--deadline",
+            "300",
             "-m",
         ])
         .arg(model())

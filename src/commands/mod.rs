@@ -2,6 +2,7 @@
 
 pub mod models;
 pub mod probe;
+pub mod serve;
 pub mod speak;
 pub mod summarize;
 pub mod transcribe;

@@ -14,7 +14,10 @@ use tokio::sync::mpsc;
 use crate::batch::report::{FileReport, Status};
 use crate::batch::{Made, Run, output_name};
 use crate::cli::MinutesFormat;
+use crate::error::ErrorKind;
 use crate::error::{Error, Result};
+use crate::llm::Secret;
+use crate::llm::local::LocalServer;
 use crate::llm::openai::OpenAiLlm;
 use crate::llm::{UsageBook, retry::RetryPolicy};
 use crate::render::{self, Provenance};
@@ -42,10 +45,35 @@ pub fn run(settings: &SummarizeSettings, printer: &Printer) -> Result<()> {
     )?;
     let inputs = batch.select(settings.inputs.clone());
     let mut engine: Option<Arc<WhisperEngine>> = None;
+    // The bundled local model is started once per run, when the first input needs it.
+    let mut local: Option<LocalServer> = None;
     for input in &inputs {
         batch.process(input, |hash| {
             let started = Instant::now();
-            let doc = summarize_one(&runtime, input, hash, settings, &mut engine, printer)?;
+            let endpoint = endpoint(settings, &mut local, printer)?;
+            let doc = summarize_one(
+                &runtime,
+                input,
+                hash,
+                settings,
+                &endpoint,
+                &mut engine,
+                printer,
+            )
+            .map_err(|e| {
+                let crashed = local.as_mut().is_some_and(|server| !server.alive());
+                match crashed {
+                    true => Error::new(
+                        ErrorKind::Unavailable,
+                        format!(
+                            "the local model server stopped unexpectedly while summarising {}",
+                            input.display()
+                        ),
+                    )
+                    .with_hint("run with -vv to see its log; it may have run out of memory"),
+                    false => e,
+                }
+            })?;
             let output = emit(&doc, input, settings)?;
             // The minutes are written before anything is said: a missing speech backend loses nothing.
             super::speak::speak_markdown(&doc.markdown, &settings.speech, printer)?;
@@ -87,11 +115,30 @@ struct Document {
     transcribe_seconds: f64,
 }
 
+/// The server URL and key to use: the configured server, or the bundled one (started on first use).
+fn endpoint(
+    settings: &SummarizeSettings,
+    local: &mut Option<LocalServer>,
+    printer: &Printer,
+) -> Result<(String, Secret)> {
+    let Some(model) = &settings.llm.local else {
+        return Ok((settings.llm.base_url.clone(), settings.llm.key.clone()));
+    };
+    if local.as_mut().is_none_or(|s| !s.alive()) {
+        printer.status(format!("starting the local model {}", model.display()));
+        *local = Some(LocalServer::start(model, None)?);
+    }
+    let server = local.as_ref().expect("started above");
+    Ok((server.base_url.clone(), server.token.clone()))
+}
+
+#[allow(clippy::too_many_arguments)]
 fn summarize_one(
     runtime: &tokio::runtime::Runtime,
     input: &Path,
     known_hash: Option<&str>,
     settings: &SummarizeSettings,
+    (base_url, key): &(String, Secret),
     engine: &mut Option<Arc<WhisperEngine>>,
     printer: &Printer,
 ) -> Result<Document> {
@@ -223,13 +270,7 @@ fn summarize_one(
         deadline: settings.deadline.map(|d| std::time::Instant::now() + d),
         ..settings.retry.clone()
     };
-    let llm = OpenAiLlm::new(
-        &settings.llm.base_url,
-        &settings.llm.model,
-        &settings.llm.key,
-        retry,
-        usage.clone(),
-    )?;
+    let llm = OpenAiLlm::new(base_url, &settings.llm.model, key, retry, usage.clone())?;
     let events = event_printer(printer);
     let duration_cell = source.duration.clone();
     let outcome = runtime.block_on(summarize::run(

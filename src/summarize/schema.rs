@@ -61,12 +61,12 @@ pub fn minutes_schema() -> serde_json::Value {
     };
     object(json!({
         "title": json!({"type": "string", "minLength": 1, "maxLength": 100}),
-        "summary": json!({"type": "array", "items": text(300), "minItems": 1, "maxItems": 10}),
-        "decisions": list(object(json!({"decision": text(250), "time": opt(8)})), 12),
-        "action_items": list(object(json!({"task": text(250), "owner": opt(60), "due": opt(40), "time": opt(8)})), 15),
-        "open_questions": list(text(250), 8),
-        "topics": list(object(json!({"title": text(100), "start": opt(8)})), 12),
-        "participants": list(text(60), 20),
+        "summary": json!({"type": "array", "items": text(200), "minItems": 1, "maxItems": 8}),
+        "decisions": list(object(json!({"decision": text(160), "time": opt(8)})), 8),
+        "action_items": list(object(json!({"task": text(160), "owner": opt(40), "due": opt(30), "time": opt(8)})), 10),
+        "open_questions": list(text(160), 6),
+        "topics": list(object(json!({"title": text(80), "start": opt(8)})), 8),
+        "participants": list(text(40), 12),
     }))
 }
 
