@@ -210,7 +210,8 @@ fn offline_minutes_with_the_bundled_model_started_on_demand() {
     let out = minutes()
         .args(["summarize", "--llm", "local", "--llm-model"])
         .arg(&gguf)
-        .args(["--no-correct", "--deadline", "300", "-m"])
+        .env("MINUTES_LLM_THREADS", "1")
+        .args(["--no-correct", "--request-timeout", "1500", "-m"])
         .arg(model())
         .arg(fixture("jfk.wav"))
         .args(["-f", "json"])
@@ -299,8 +300,8 @@ fn offline_minutes_of_real_speech() {
             "--jobs",
             "1",
             "--no-correct",
-            "--deadline",
-            "300",
+            "--request-timeout",
+            "1500",
             "-m",
         ])
         .arg(model())

@@ -40,7 +40,7 @@ struct Args {
     #[arg(long, value_name = "N")]
     ctx: Option<u32>,
     /// CPU threads. Default: all cores.
-    #[arg(long, value_name = "N")]
+    #[arg(long, env = "MINUTES_LLM_THREADS", value_name = "N")]
     threads: Option<i32>,
     /// Exit when stdin is closed (the parent process is gone).
     #[arg(long)]
