@@ -130,6 +130,16 @@ pub enum Output {
     Dir(PathBuf),
 }
 
+impl Output {
+    /// The output folder of a batch, if documents go to one.
+    pub fn dir(&self) -> Option<&Path> {
+        match self {
+            Output::Dir(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct TranscribeSettings {
     pub inputs: Vec<PathBuf>,

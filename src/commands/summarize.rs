@@ -33,13 +33,9 @@ pub fn run(settings: &SummarizeSettings, printer: &Printer) -> Result<()> {
         .enable_all()
         .build()
         .map_err(|e| Error::internal(format!("async runtime: {e}")))?;
-    let out_dir = match &settings.output {
-        Output::Dir(d) => Some(d.as_path()),
-        _ => None,
-    };
     let mut batch = Run::start(
         &settings.batch,
-        out_dir,
+        settings.output.dir(),
         settings.settings_hash.clone(),
         printer,
     )?;

@@ -22,13 +22,9 @@ use crate::ui::Printer;
 use crate::{media, sink};
 
 pub fn run(settings: &TranscribeSettings, printer: &Printer) -> Result<()> {
-    let out_dir = match &settings.output {
-        Output::Dir(d) => Some(d.as_path()),
-        _ => None,
-    };
     let mut batch = Run::start(
         &settings.batch,
-        out_dir,
+        settings.output.dir(),
         settings.settings_hash.clone(),
         printer,
     )?;

@@ -39,18 +39,25 @@ fn authorised(app: &App, headers: &HeaderMap) -> bool {
     }
 }
 
+/// The 401 answer for a request without the right bearer token, if it lacks it.
+fn refuse_unauthorised(app: &App, headers: &HeaderMap) -> Option<Response> {
+    (!authorised(app, headers)).then(|| {
+        error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            Some("invalid_api_key"),
+            "missing or wrong bearer token",
+        )
+    })
+}
+
 pub async fn health() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
 pub async fn models(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    if !authorised(&app, &headers) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_request_error",
-            Some("invalid_api_key"),
-            "missing or wrong bearer token",
-        );
+    if let Some(refused) = refuse_unauthorised(&app, &headers) {
+        return refused;
     }
     Json(json!({"object": "list", "data": [{"id": app.model_id, "object": "model", "owned_by": "minutes",
         "context_length": app.context}]}))
@@ -120,13 +127,8 @@ pub async fn chat(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if !authorised(&app, &headers) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_request_error",
-            Some("invalid_api_key"),
-            "missing or wrong bearer token",
-        );
+    if let Some(refused) = refuse_unauthorised(&app, &headers) {
+        return refused;
     }
     let req: ChatRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
