@@ -9,12 +9,21 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
-PKGS="build-essential cmake clang libclang-dev pkg-config curl ca-certificates \
-  libspeechd-dev ffmpeg espeak-ng sox python3 python3-pip python3-venv nodejs npm"
+# Libraries and meta-packages are checked with dpkg; tools by their command,
+# so a tool installed another way (Node.js from NodeSource bundles npm, Python
+# from pyenv brings pip and venv) is used as it is instead of fighting apt.
 missing=""
-for p in $PKGS; do
+for p in build-essential libclang-dev libspeechd-dev ca-certificates; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+for pair in cmake:cmake clang:clang pkg-config:pkg-config curl:curl ffmpeg:ffmpeg \
+  espeak-ng:espeak-ng sox:sox python3:python3 node:nodejs npm:npm; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
+done
+if command -v python3 >/dev/null 2>&1; then
+  python3 -m pip --version >/dev/null 2>&1 || missing="$missing python3-pip"
+  python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing="$missing python3-venv"
+fi
 if [ -n "$missing" ]; then
   echo "installing:$missing" >&2
   $SUDO apt-get update -qq
