@@ -232,6 +232,63 @@ fn truncated_and_invalid_answers_are_recovered() {
 }
 
 #[test]
+fn prompts_larger_than_the_context_are_split_not_cut() {
+    let limit = 2000;
+    let llm = FakeLlm::start(Faults {
+        context_chars: Some(limit),
+        ..Faults::default()
+    });
+    let dir = scratch();
+    let input = planted_transcript(dir.path(), 40);
+    // One chunk of everything: far more than the model's context holds.
+    let out = summarize(
+        &llm,
+        &input,
+        &[
+            "--chunk-tokens",
+            "20000",
+            "--jobs",
+            "2",
+            "--include-transcript",
+        ],
+    );
+    let md = stdout(&out);
+    let found = tokens(&md);
+    assert_eq!(
+        found.len(),
+        40,
+        "every part survives the splits: {found:?}\n{md}"
+    );
+    let seen = llm.seen();
+    let size = |s: &crate::common::llm::Seen| {
+        s.body["messages"][1]["content"]
+            .as_str()
+            .unwrap_or("")
+            .chars()
+            .count()
+    };
+    eprintln!("{:?}", seen.iter().map(|s| (s.stage.clone(), size(s))).collect::<Vec<_>>());
+    for stage in ["correct", "map", "reduce"] {
+        assert!(
+            seen.iter().any(|s| s.stage == stage && size(s) > limit),
+            "{stage}: the first attempt is too long for the context"
+        );
+        assert!(
+            seen.iter().any(|s| s.stage == stage && size(s) <= limit),
+            "{stage}: a smaller prompt followed"
+        );
+    }
+    assert!(
+        seen.iter().any(|s| s.stage == "collapse"),
+        "the notes were collapsed to fit"
+    );
+    assert!(
+        md.contains("Item 1: we talked about the budget"),
+        "the split correction was applied: {md}"
+    );
+}
+
+#[test]
 fn json_schema_falls_back_to_json_object() {
     let llm = FakeLlm::start(Faults {
         reject_json_schema: true,

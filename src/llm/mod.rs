@@ -63,11 +63,22 @@ pub struct Usage {
     pub completion_tokens: u64,
 }
 
+/// How a call ended, when the server answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finish {
+    /// A complete answer.
+    Stop,
+    /// The answer stopped at the output token limit (`finish_reason = length`).
+    Truncated,
+    /// The server refused the prompt as larger than the model's context
+    /// (`context_length_exceeded`); the caller must send less.
+    PromptTooLong,
+}
+
 #[derive(Debug, Clone)]
 pub struct ChatReply {
     pub content: String,
-    /// The answer stopped at the output token limit (`finish_reason = length`).
-    pub truncated: bool,
+    pub finish: Finish,
     pub usage: Usage,
 }
 

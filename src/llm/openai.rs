@@ -18,7 +18,7 @@ use async_openai::types::chat::{
 };
 
 use super::retry::{GiveUp, RetryPolicy, RetryService};
-use super::{ChatReply, ChatRequest, Llm, Secret, Usage, UsageBook};
+use super::{ChatReply, ChatRequest, Finish, Llm, Secret, Usage, UsageBook};
 use crate::error::{Error, ErrorKind, Result};
 
 const MODE_SCHEMA: u8 = 0;
@@ -151,6 +151,25 @@ fn one_line(s: &str) -> String {
     }
 }
 
+/// Whether the server refused the prompt as larger than the model's context.
+/// OpenAI and this package's local server say `context_length_exceeded`,
+/// llama.cpp's server `exceed_context_size_error`, vLLM only in the message.
+fn exceeds_context(err: &OpenAIError) -> bool {
+    let OpenAIError::ApiError(api) = err else {
+        return false;
+    };
+    if !matches!(api.status_code.as_u16(), 400 | 413) {
+        return false;
+    }
+    let e = &api.api_error;
+    let message = e.message.to_lowercase();
+    e.code.as_deref() == Some("context_length_exceeded")
+        || e.r#type.as_deref() == Some("exceed_context_size_error")
+        || message.contains("maximum context length")
+        || message.contains("exceeds the context")
+        || message.contains("exceeds the available context")
+}
+
 /// Whether a 400 answer is the server saying it does not do this response format.
 fn rejects_format(err: &OpenAIError) -> bool {
     match err {
@@ -185,14 +204,26 @@ impl Llm for OpenAiLlm {
                         });
                     self.usage.add(req.stage, &usage);
                     let choice = resp.choices.into_iter().next();
-                    let truncated = choice
-                        .as_ref()
-                        .is_some_and(|c| c.finish_reason == Some(FinishReason::Length));
+                    let finish = match choice.as_ref().and_then(|c| c.finish_reason) {
+                        Some(FinishReason::Length) => Finish::Truncated,
+                        _ => Finish::Stop,
+                    };
                     let content = choice.and_then(|c| c.message.content).unwrap_or_default();
                     return Ok(ChatReply {
                         content,
-                        truncated,
+                        finish,
                         usage,
+                    });
+                }
+                Err(e) if exceeds_context(&e) => {
+                    tracing::info!(
+                        "{}: the prompt does not fit the model's context",
+                        req.stage.name()
+                    );
+                    return Ok(ChatReply {
+                        content: String::new(),
+                        finish: Finish::PromptTooLong,
+                        usage: Usage::default(),
                     });
                 }
                 Err(e) if req.schema.is_some() && mode < MODE_PLAIN && rejects_format(&e) => {

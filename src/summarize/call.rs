@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 
 use crate::error::Result;
-use crate::llm::{ChatRequest, Llm, Schema, Stage};
+use crate::llm::{ChatRequest, Finish, Llm, Schema, Stage};
 
 /// Why a call produced no usable value (the server itself answered).
 #[derive(Debug, Clone, PartialEq)]
@@ -15,6 +15,8 @@ pub enum Failure {
     Truncated,
     /// Not valid JSON of the right shape, even after a repair attempt.
     InvalidJson(String),
+    /// The prompt does not fit the model's context: send less.
+    TooLong,
 }
 
 impl std::fmt::Display for Failure {
@@ -22,6 +24,7 @@ impl std::fmt::Display for Failure {
         match self {
             Failure::Truncated => f.write_str("the answer was cut off at the output token limit"),
             Failure::InvalidJson(e) => write!(f, "the answer was not valid JSON ({e})"),
+            Failure::TooLong => f.write_str("the prompt does not fit the model's context"),
         }
     }
 }
@@ -54,8 +57,10 @@ impl<L: Llm> Caller<'_, L> {
         };
         let reply = loop {
             let reply = self.once(&request).await?;
-            if !reply.truncated {
-                break reply;
+            match reply.finish {
+                Finish::Stop => break reply,
+                Finish::PromptTooLong => return Ok(Err(Failure::TooLong)),
+                Finish::Truncated => {}
             }
             if budget >= self.max_output_tokens {
                 return Ok(Err(Failure::Truncated));
@@ -82,6 +87,9 @@ impl<L: Llm> Caller<'_, L> {
                     ..request.clone()
                 };
                 let fixed = self.once(&repair).await?;
+                if fixed.finish == Finish::PromptTooLong {
+                    return Ok(Err(Failure::TooLong));
+                }
                 Ok(parse_json::<T>(&fixed.content).map_err(Failure::InvalidJson))
             }
         }

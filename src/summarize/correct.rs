@@ -9,7 +9,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::call::Caller;
+use super::call::{Caller, Failure};
 use super::chunk::Chunk;
 use super::prompts::PromptSet;
 use crate::error::Result;
@@ -54,6 +54,20 @@ pub async fn correct<L: Llm>(
     max_change: f64,
     chunk: &mut Chunk,
 ) -> Result<Verdict> {
+    correct_part(caller, prompts, glossary, max_change, chunk, 0).await
+}
+
+/// How often a chunk too long for the model's context is halved.
+const MAX_SPLITS: usize = 3;
+
+async fn correct_part<L: Llm>(
+    caller: &Caller<'_, L>,
+    prompts: &PromptSet,
+    glossary: &str,
+    max_change: f64,
+    chunk: &mut Chunk,
+    depth: usize,
+) -> Result<Verdict> {
     let lines: Vec<String> = chunk
         .segments
         .iter()
@@ -70,6 +84,9 @@ pub async fn correct<L: Llm>(
         .await?;
     let corrected = match answer {
         Ok(c) => c,
+        Err(Failure::TooLong) if depth < MAX_SPLITS && chunk.segments.len() > 1 => {
+            return correct_halves(caller, prompts, glossary, max_change, chunk, depth).await;
+        }
         Err(failure) => return Ok(Verdict::Rejected(failure.to_string())),
     };
     let originals: Vec<&str> = chunk.segments.iter().map(|s| s.text.as_str()).collect();
@@ -80,6 +97,53 @@ pub async fn correct<L: Llm>(
         }
     }
     Ok(verdict)
+}
+
+/// Corrects the two halves of a chunk separately; the chunk changes only
+/// when both corrections pass the guard.
+async fn correct_halves<L: Llm>(
+    caller: &Caller<'_, L>,
+    prompts: &PromptSet,
+    glossary: &str,
+    max_change: f64,
+    chunk: &mut Chunk,
+    depth: usize,
+) -> Result<Verdict> {
+    let mid = chunk.segments.len() / 2;
+    let share = |n: usize| chunk.tokens * n / chunk.segments.len().max(1);
+    let mut halves = [
+        Chunk {
+            index: chunk.index,
+            segments: chunk.segments[..mid].to_vec(),
+            tokens: share(mid),
+        },
+        Chunk {
+            index: chunk.index,
+            segments: chunk.segments[mid..].to_vec(),
+            tokens: share(chunk.segments.len() - mid),
+        },
+    ];
+    let mut changed = 0;
+    for half in &mut halves {
+        let verdict = Box::pin(correct_part(
+            caller,
+            prompts,
+            glossary,
+            max_change,
+            half,
+            depth + 1,
+        ))
+        .await?;
+        match verdict {
+            Verdict::Applied { changed_words } => changed += changed_words,
+            rejected => return Ok(rejected),
+        }
+    }
+    let [a, b] = halves;
+    chunk.segments = a.segments.into_iter().chain(b.segments).collect();
+    Ok(Verdict::Applied {
+        changed_words: changed,
+    })
 }
 
 fn judge(originals: &[&str], corrected: &[CorrectedSegment], max_change: f64) -> Verdict {

@@ -102,7 +102,7 @@ pub async fn run<L: Llm>(
             "nothing was said: the transcript is empty",
         ));
     }
-    let mut notes = Vec::new();
+    let mut notes: Vec<Notes> = Vec::new();
     let mut transcript = Vec::new();
     for r in results {
         report.corrections_applied += usize::from(r.correction == Some(true));
@@ -141,13 +141,25 @@ pub async fn run<L: Llm>(
             "no part of the meeting could be summarised",
         ));
     }
-    let t = Instant::now();
-    let notes = collapse(&ctx, notes, &mut report).await?;
-    report.seconds.collapse = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    on_event(Event::Reduce);
-    let mut minutes = reduce(&ctx, &notes).await?;
-    report.seconds.reduce = t.elapsed().as_secs_f64();
+    // A merge prompt the model's context cannot hold halves the budget and
+    // collapses further, so nothing is cut.
+    let mut budget = opts.reduce_tokens;
+    let mut minutes = loop {
+        let t = Instant::now();
+        notes = collapse(&ctx, notes, &mut budget, &mut report).await?;
+        report.seconds.collapse += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        on_event(Event::Reduce);
+        let reduced = call_merge(&ctx, Stage::Reduce, &notes).await?;
+        report.seconds.reduce += t.elapsed().as_secs_f64();
+        match reduced {
+            Ok(m) => break m,
+            Err(Failure::TooLong) if notes.len() > 1 && budget > MIN_MERGE_BUDGET => {
+                budget /= 2;
+            }
+            Err(failure) => return Err(merge_failed(Stage::Reduce, &failure)),
+        }
+    };
     minutes.tidy();
     report.timestamps_dropped = minutes.check_times(ctx.duration);
     if report.timestamps_dropped > 0 {
@@ -329,7 +341,9 @@ async fn map_chunk<L: Llm>(
             end,
             minutes,
         }])),
-        Ok(Err(Failure::Truncated)) if depth < MAX_SPLITS && chunk.segments.len() > 1 => {
+        Ok(Err(Failure::Truncated | Failure::TooLong))
+            if depth < MAX_SPLITS && chunk.segments.len() > 1 =>
+        {
             let mid = chunk.segments.len() / 2;
             let halves = [
                 chunk.segments[..mid].to_vec(),
@@ -356,70 +370,98 @@ async fn map_chunk<L: Llm>(
     }
 }
 
-/// Merges groups of notes until all of them fit one reduce call.
+/// Merges groups of notes until all of them fit one reduce call of `budget`
+/// tokens. A group the model's context cannot hold halves the budget.
 async fn collapse<L: Llm>(
     ctx: &Ctx<'_, L>,
     mut notes: Vec<Notes>,
+    budget: &mut usize,
     report: &mut Report,
 ) -> Result<Vec<Notes>> {
-    let budget = ctx.opts.reduce_tokens;
     loop {
         let sizes: Vec<usize> = notes
             .iter()
             .map(|n| ctx.counter.count(&n.render()))
             .collect();
-        if sizes.iter().sum::<usize>() <= budget || notes.len() == 1 {
+        if sizes.iter().sum::<usize>() <= *budget || notes.len() == 1 {
             return Ok(notes);
         }
         let mut groups: Vec<Vec<Notes>> = vec![Vec::new()];
         let mut size = 0;
-        for (n, s) in notes.into_iter().zip(sizes) {
+        for (n, s) in notes.iter().zip(sizes) {
             let current = groups.last_mut().expect("one group");
-            if size + s > budget && current.len() >= 2 {
+            if size + s > *budget && current.len() >= 2 {
                 groups.push(Vec::new());
                 size = 0;
             }
             size += s;
-            groups.last_mut().expect("one group").push(n);
+            groups.last_mut().expect("one group").push(n.clone());
+        }
+        if groups.len() >= notes.len() {
+            return Err(Error::internal("collapsing the notes made no progress"));
         }
         report.collapse_rounds += 1;
         (ctx.on_event)(Event::Collapse {
             round: report.collapse_rounds,
             groups: groups.len(),
         });
-        let before = groups.iter().map(Vec::len).sum::<usize>();
-        let merged: Vec<Result<Notes>> =
-            futures::future::join_all(groups.iter().map(|g| merge(ctx, g, Stage::Collapse))).await;
-        notes = merged.into_iter().collect::<Result<Vec<_>>>()?;
-        if notes.len() >= before {
-            return Err(Error::internal("collapsing the notes made no progress"));
+        let merged = futures::future::join_all(groups.iter().map(|g| merge(ctx, g))).await;
+        let mut next = Vec::with_capacity(merged.len());
+        let mut too_long = false;
+        for m in merged {
+            match m? {
+                Ok(n) => next.push(n),
+                Err(Failure::TooLong) => too_long = true,
+                Err(failure) => return Err(merge_failed(Stage::Collapse, &failure)),
+            }
+        }
+        if !too_long {
+            notes = next;
+        } else if *budget > MIN_MERGE_BUDGET {
+            *budget /= 2;
+        } else {
+            return Err(merge_failed(Stage::Collapse, &Failure::TooLong));
         }
     }
 }
 
-async fn merge<L: Llm>(ctx: &Ctx<'_, L>, group: &[Notes], stage: Stage) -> Result<Notes> {
+/// The smallest merge budget worth trying before giving up.
+const MIN_MERGE_BUDGET: usize = 256;
+
+fn merge_failed(stage: Stage, failure: &Failure) -> Error {
+    Error::new(
+        ErrorKind::Unavailable,
+        format!("the {} step failed: {failure}", stage.name()),
+    )
+}
+
+async fn merge<L: Llm>(
+    ctx: &Ctx<'_, L>,
+    group: &[Notes],
+) -> Result<std::result::Result<Notes, Failure>> {
     let (start, end) = (
         group.first().map(|n| n.start).unwrap_or(0.0),
         group.last().map(|n| n.end).unwrap_or(0.0),
     );
     if group.len() == 1 {
-        return Ok(group[0].clone());
+        return Ok(Ok(group[0].clone()));
     }
-    let text: Vec<String> = group.iter().map(Notes::render).collect();
-    let minutes = call_merge(ctx, stage, &text.join("\n")).await?;
-    Ok(Notes {
-        start,
-        end,
-        minutes,
-    })
+    Ok(call_merge(ctx, Stage::Collapse, group)
+        .await?
+        .map(|minutes| Notes {
+            start,
+            end,
+            minutes,
+        }))
 }
 
-async fn reduce<L: Llm>(ctx: &Ctx<'_, L>, notes: &[Notes]) -> Result<Minutes> {
-    let text: Vec<String> = notes.iter().map(Notes::render).collect();
-    call_merge(ctx, Stage::Reduce, &text.join("\n")).await
-}
-
-async fn call_merge<L: Llm>(ctx: &Ctx<'_, L>, stage: Stage, notes: &str) -> Result<Minutes> {
+async fn call_merge<L: Llm>(
+    ctx: &Ctx<'_, L>,
+    stage: Stage,
+    notes: &[Notes],
+) -> Result<std::result::Result<Minutes, Failure>> {
+    let notes: Vec<String> = notes.iter().map(Notes::render).collect();
+    let notes = notes.join("\n");
     let duration = if ctx.duration > 0.0 {
         format_time(ctx.duration)
     } else {
@@ -427,7 +469,7 @@ async fn call_merge<L: Llm>(ctx: &Ctx<'_, L>, stage: Stage, notes: &str) -> Resu
     };
     let vars = [
         ("language", ctx.opts.language.as_str()),
-        ("notes", notes),
+        ("notes", notes.as_str()),
         ("duration", duration.as_str()),
     ];
     let messages = ctx.prompts.render(stage, &vars);
@@ -436,20 +478,12 @@ async fn call_merge<L: Llm>(ctx: &Ctx<'_, L>, stage: Stage, notes: &str) -> Resu
     } else {
         "merged_notes"
     };
-    match ctx
-        .caller
+    ctx.caller
         .json::<Minutes>(
             stage,
             messages,
             schema(name),
             ctx.opts.max_output_tokens / 2,
         )
-        .await?
-    {
-        Ok(m) => Ok(m),
-        Err(failure) => Err(Error::new(
-            ErrorKind::Unavailable,
-            format!("the {} step failed: {failure}", stage.name()),
-        )),
-    }
+        .await
 }

@@ -37,6 +37,9 @@ pub struct Faults {
     pub reject_json_schema: bool,
     /// The correction rewrites everything (the guard must reject it).
     pub rewrite_corrections: bool,
+    /// The model's context in characters of the user message: a longer
+    /// prompt is refused with 400 `context_length_exceeded`, as OpenAI does.
+    pub context_chars: Option<usize>,
 }
 
 #[derive(Default)]
@@ -219,6 +222,10 @@ impl Respond for Responder {
             ResponseTemplate::new(code).set_body_json(
                 json!({"error": {"message": "down for maintenance", "type": "server_error"}}),
             )
+        } else if f.context_chars.is_some_and(|n| user.chars().count() > n) {
+            ResponseTemplate::new(400).set_body_json(json!({"error": {
+                "message": format!("This model's maximum context length is {} tokens. However, your messages resulted in more.", f.context_chars.unwrap() / 4),
+                "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}}))
         } else if f.reject_json_schema && body["response_format"]["type"] == "json_schema" {
             ResponseTemplate::new(400)
                 .set_body_json(json!({"error": {"message": "response_format json_schema is not supported", "type": "invalid_request_error"}}))
