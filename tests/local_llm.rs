@@ -25,6 +25,11 @@ pub struct LocalServer {
 
 impl LocalServer {
     pub fn start(extra: &[&str]) -> LocalServer {
+        Self::start_logging(extra, Stdio::null())
+    }
+
+    /// Starts the server with its log (stderr) going to `log`.
+    pub fn start_logging(extra: &[&str], log: impl Into<Stdio>) -> LocalServer {
         let model = asset("smollm2-135m-instruct-q4_1.gguf");
         assert!(model.exists(), "run scripts/fetch-test-assets.sh first");
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("minutes-llm"))
@@ -34,7 +39,7 @@ impl LocalServer {
             .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap();
         let mut line = String::new();
@@ -144,6 +149,107 @@ fn json_schema_output_is_valid_json() {
         v["title"].is_string() && !v["points"].as_array().unwrap().is_empty(),
         "{v}"
     );
+}
+
+#[test]
+fn streamed_answers_match_the_whole_answer_and_carry_usage() {
+    use async_openai::types::chat::{
+        ChatCompletionRequestUserMessage, ChatCompletionStreamOptions, CreateChatCompletionRequest,
+    };
+    use futures::StreamExt;
+    let _turn = heavy();
+    let server = LocalServer::start(&["--token", "s3cret"]);
+    let config = async_openai::config::OpenAIConfig::new()
+        .with_api_base(server.v1())
+        .with_api_key("s3cret");
+    let client = async_openai::Client::with_config(config);
+    #[allow(deprecated)]
+    let request = |stream: bool| CreateChatCompletionRequest {
+        model: "local".into(),
+        messages: vec![
+            ChatCompletionRequestUserMessage::from(
+                "Name three things a meeting agenda lists. 회의 안건을 한국어로도 써 주세요.",
+            )
+            .into(),
+        ],
+        temperature: Some(0.0),
+        max_tokens: Some(48),
+        stream: Some(stream),
+        stream_options: stream.then_some(ChatCompletionStreamOptions {
+            include_usage: Some(true),
+            include_obfuscation: None,
+        }),
+        ..Default::default()
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (whole, streamed, finish, usage, chunks) = rt.block_on(async {
+        let whole = client.chat().create(request(false)).await.unwrap();
+        let mut stream = client.chat().create_stream(request(true)).await.unwrap();
+        let (mut text, mut finish, mut usage, mut chunks) = (String::new(), None, None, 0);
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.unwrap();
+            chunks += 1;
+            for choice in &chunk.choices {
+                text.push_str(choice.delta.content.as_deref().unwrap_or(""));
+                finish = finish.or(choice.finish_reason);
+            }
+            usage = usage.or(chunk.usage);
+        }
+        (whole, text, finish, usage, chunks)
+    });
+    let expected = whole.choices[0].message.content.clone().unwrap();
+    assert!(!expected.trim().is_empty());
+    assert_eq!(streamed, expected, "the pieces add up to the whole answer");
+    assert!(chunks > 3, "the answer came in pieces ({chunks} chunks)");
+    assert_eq!(finish, whole.choices[0].finish_reason);
+    let usage = usage.expect("a usage chunk at the end");
+    let whole_usage = whole.usage.unwrap();
+    assert_eq!(usage.prompt_tokens, whole_usage.prompt_tokens);
+    assert_eq!(usage.completion_tokens, whole_usage.completion_tokens);
+    // A streamed request the model cannot take is a plain error, before any event.
+    let client = reqwest::blocking::Client::new();
+    let resp = client
+        .post(format!("{}/chat/completions", server.v1()))
+        .bearer_auth("s3cret")
+        .json(&json!({"stream": true, "messages": [{"role": "user", "content": "word ".repeat(20000)}]}))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    let body: Value = resp.json().unwrap();
+    assert_eq!(body["error"]["code"], "context_length_exceeded");
+}
+
+#[test]
+fn a_client_that_goes_away_stops_the_generation() {
+    let _turn = heavy();
+    let dir = scratch();
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let server = LocalServer::start_logging(&[], log);
+    let mut resp = reqwest::blocking::Client::new()
+        .post(format!("{}/chat/completions", server.v1()))
+        .json(
+            &json!({"stream": true, "max_tokens": 4000, "temperature": 1.0,
+            "messages": [{"role": "user", "content": "Write a very long story about a meeting."}]}),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let mut first = [0u8; 64];
+    let n = std::io::Read::read(&mut resp, &mut first).unwrap();
+    assert!(String::from_utf8_lossy(&first[..n]).starts_with("data: "));
+    drop(resp);
+    let mut stopped = None;
+    wait_until("the server to notice", 120, || {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        stopped = log
+            .lines()
+            .find_map(|l| l.split("stopped after ").nth(1))
+            .and_then(|r| r.split(' ').next())
+            .and_then(|n| n.parse::<usize>().ok());
+        stopped.is_some()
+    });
+    assert!(stopped.unwrap() < 4000, "generation stopped early");
 }
 
 #[test]

@@ -267,7 +267,12 @@ fn prompts_larger_than_the_context_are_split_not_cut() {
             .chars()
             .count()
     };
-    eprintln!("{:?}", seen.iter().map(|s| (s.stage.clone(), size(s))).collect::<Vec<_>>());
+    eprintln!(
+        "{:?}",
+        seen.iter()
+            .map(|s| (s.stage.clone(), size(s)))
+            .collect::<Vec<_>>()
+    );
     for stage in ["correct", "map", "reduce"] {
         assert!(
             seen.iter().any(|s| s.stage == stage && size(s) > limit),

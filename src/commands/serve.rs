@@ -1,34 +1,22 @@
 //! `minutes serve`: the bundled local LLM in the foreground, for other tools.
 
 use std::path::Path;
-use std::process::Command;
 
 use crate::cli::ServeArgs;
 use crate::error::{Error, ErrorKind, Result};
-use crate::llm::local::program;
+use crate::llm::local::{ServerArgs, cannot_start};
 
 pub fn run(model: &Path, args: &ServeArgs) -> Result<()> {
-    let program = program();
-    let mut cmd = Command::new(&program);
-    cmd.arg("--model")
-        .arg(model)
-        .args(["--host", &args.host, "--port", &args.port.to_string()]);
-    if let Some(c) = args.ctx {
-        cmd.args(["--ctx", &c.to_string()]);
+    let status = ServerArgs {
+        model,
+        host: &args.host,
+        port: args.port,
+        ctx: args.ctx,
+        threads: args.threads,
     }
-    if let Some(t) = args.threads {
-        cmd.args(["--threads", &t.to_string()]);
-    }
-    let status = cmd.status().map_err(|e| {
-        Error::new(
-            ErrorKind::Unavailable,
-            format!(
-                "cannot start {}: {}",
-                program.display(),
-                crate::error::io_reason(&e)
-            ),
-        )
-    })?;
+    .command()
+    .status()
+    .map_err(|e| cannot_start(&e))?;
     match status.code() {
         Some(0) => Ok(()),
         Some(65) => Err(Error::new(ErrorKind::BadInput, String::new())),

@@ -40,35 +40,69 @@ pub fn program() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("minutes-llm"))
 }
 
+/// Where and how `minutes-llm` serves a model.
+pub struct ServerArgs<'a> {
+    pub model: &'a Path,
+    pub host: &'a str,
+    /// 0 picks a free port.
+    pub port: u16,
+    pub ctx: Option<u32>,
+    pub threads: Option<usize>,
+}
+
+impl ServerArgs<'_> {
+    /// The `minutes-llm` command line for these settings.
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(program());
+        cmd.arg("--model").arg(self.model).args([
+            "--host",
+            self.host,
+            "--port",
+            &self.port.to_string(),
+        ]);
+        if let Some(c) = self.ctx {
+            cmd.args(["--ctx", &c.to_string()]);
+        }
+        if let Some(t) = self.threads {
+            cmd.args(["--threads", &t.to_string()]);
+        }
+        cmd
+    }
+}
+
+/// The error for a `minutes-llm` that cannot be started.
+pub fn cannot_start(e: &std::io::Error) -> Error {
+    Error::new(
+        ErrorKind::Unavailable,
+        format!(
+            "cannot start {}: {}",
+            program().display(),
+            crate::error::io_reason(e)
+        ),
+    )
+    .with_hint("install it with `cargo install --path .` (it comes with minutes)")
+}
+
 impl LocalServer {
     /// Starts the server for `model` and waits until it serves.
     pub fn start(model: &Path, threads: Option<usize>) -> Result<LocalServer> {
         let token = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
-        let program = program();
-        let mut cmd = Command::new(&program);
-        cmd.arg("--model")
-            .arg(model)
-            .args(["--host", "127.0.0.1", "--port", "0", "--watch-stdin"]);
-        if let Some(t) = threads {
-            cmd.args(["--threads", &t.to_string()]);
-        }
-        let mut child = cmd
+        let args = ServerArgs {
+            model,
+            host: "127.0.0.1",
+            port: 0,
+            ctx: None,
+            threads,
+        };
+        let mut child = args
+            .command()
+            .arg("--watch-stdin")
             .env("MINUTES_LLM_TOKEN", &token)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Unavailable,
-                    format!(
-                        "cannot start {}: {}",
-                        program.display(),
-                        crate::error::io_reason(&e)
-                    ),
-                )
-                .with_hint("install it with `cargo install --path .` (it comes with minutes)")
-            })?;
+            .map_err(|e| cannot_start(&e))?;
         let stdin = child
             .stdin
             .take()

@@ -11,7 +11,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::engine::{Job, JobError};
+use axum::response::sse::{Event, Sse};
+
+use crate::engine::{Done, Job, JobError, Piece};
+
+type Answer = tokio::sync::oneshot::Receiver<Result<Done, JobError>>;
 
 pub struct App {
     pub jobs: std::sync::Mutex<Sender<Job>>,
@@ -90,9 +94,17 @@ struct ChatRequest {
     #[serde(default)]
     stream: Option<bool>,
     #[serde(default)]
+    stream_options: Option<StreamOptions>,
+    #[serde(default)]
     stop: Option<Value>,
     #[serde(default)]
     response_format: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct StreamOptions {
+    #[serde(default)]
+    include_usage: bool,
 }
 
 /// Message content as text: a string, or the text parts of a content array.
@@ -141,14 +153,6 @@ pub async fn chat(
             );
         }
     };
-    if req.stream == Some(true) {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            None,
-            "stream is not supported by this server yet",
-        );
-    }
     let grammar = match grammar(req.response_format.as_ref()) {
         Ok(g) => g,
         Err(e) => {
@@ -182,46 +186,159 @@ pub async fn chat(
         repeat_penalty: req.repeat_penalty.unwrap_or(1.1),
         grammar,
         stop,
+        stream: None,
         reply,
     };
-    let sent = app
-        .jobs
-        .lock()
-        .map(|tx| tx.send(job).is_ok())
-        .unwrap_or(false);
-    let outcome = match (sent, answer.await) {
-        (true, Ok(outcome)) => outcome,
-        _ => {
-            return error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "server_error",
-                None,
-                "the model worker stopped",
-            );
-        }
-    };
-    match outcome {
-        Ok(done) => Json(json!({
-            "id": format!("chatcmpl-{:x}", fastrand::u64(..)),
+    if req.stream == Some(true) {
+        let include_usage = req.stream_options.is_some_and(|o| o.include_usage);
+        return stream(app, job, answer, include_usage).await;
+    }
+    if !submit(&app, job) {
+        return stopped();
+    }
+    match answer.await {
+        Ok(Ok(done)) => Json(json!({
+            "id": completion_id(),
             "object": "chat.completion",
-            "created": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+            "created": now(),
             "model": app.model_id,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": done.text}, "finish_reason": done.finish_reason}],
-            "usage": {
-                "prompt_tokens": done.prompt_tokens,
-                "completion_tokens": done.completion_tokens,
-                "total_tokens": done.prompt_tokens + done.completion_tokens,
-                "prompt_tokens_details": {"cached_tokens": done.cached_tokens}
-            }
+            "usage": usage(&done),
         }))
         .into_response(),
-        Err(JobError::TooLong { prompt, context }) => error(
+        Ok(Err(e)) => failure(e),
+        Err(_) => stopped(),
+    }
+}
+
+/// Hands a job to the model worker; false when the worker is gone.
+fn submit(app: &App, job: Job) -> bool {
+    app.jobs
+        .lock()
+        .map(|tx| tx.send(job).is_ok())
+        .unwrap_or(false)
+}
+
+fn stopped() -> Response {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "server_error",
+        None,
+        "the model worker stopped",
+    )
+}
+
+fn failure(e: JobError) -> Response {
+    match e {
+        JobError::TooLong { prompt, context } => error(
             StatusCode::BAD_REQUEST,
             "invalid_request_error",
             Some("context_length_exceeded"),
             &format!("the prompt has {prompt} tokens; this model's context holds {context}"),
         ),
-        Err(JobError::Invalid(m)) => error(StatusCode::BAD_REQUEST, "invalid_request_error", None, &m),
-        Err(JobError::Engine(m)) => error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", None, &m),
+        JobError::Invalid(m) => error(StatusCode::BAD_REQUEST, "invalid_request_error", None, &m),
+        JobError::Engine(m) => error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", None, &m),
     }
+}
+
+fn completion_id() -> String {
+    format!("chatcmpl-{:x}", fastrand::u64(..))
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn usage(done: &Done) -> Value {
+    json!({
+        "prompt_tokens": done.prompt_tokens,
+        "completion_tokens": done.completion_tokens,
+        "total_tokens": done.prompt_tokens + done.completion_tokens,
+        "prompt_tokens_details": {"cached_tokens": done.cached_tokens}
+    })
+}
+
+/// A streamed answer as server-sent events, the way OpenAI sends them: a
+/// first chunk with the role, one chunk per piece of text, a last chunk with
+/// the finish reason, optionally one with the usage, then `[DONE]`. A
+/// prompt the model refuses is a plain error response, before any event.
+async fn stream(app: Arc<App>, mut job: Job, answer: Answer, include_usage: bool) -> Response {
+    let (pieces_tx, mut pieces) = tokio::sync::mpsc::unbounded_channel();
+    job.stream = Some(pieces_tx);
+    if !submit(&app, job) {
+        return stopped();
+    }
+    match pieces.recv().await {
+        Some(Piece::Started) => {}
+        _ => {
+            return match answer.await {
+                Ok(Err(e)) => failure(e),
+                _ => stopped(),
+            };
+        }
+    }
+    let (events_tx, events) = tokio::sync::mpsc::channel::<Event>(64);
+    let id = completion_id();
+    let created = now();
+    let model = app.model_id.clone();
+    let usage_head = json!({"id": id, "object": "chat.completion.chunk", "created": created,
+        "model": model, "choices": []});
+    let chunk = move |delta: Value, finish: Option<&str>| {
+        Event::default().data(
+            json!({"id": id, "object": "chat.completion.chunk", "created": created,
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+            .to_string(),
+        )
+    };
+    tokio::spawn(async move {
+        let send = |e: Event| events_tx.send(e);
+        if send(chunk(json!({"role": "assistant", "content": ""}), None))
+            .await
+            .is_err()
+        {
+            return; // The client went away; dropping `pieces` stops the model.
+        }
+        while let Some(piece) = pieces.recv().await {
+            if let Piece::Text(text) = piece
+                && send(chunk(json!({"content": text}), None)).await.is_err()
+            {
+                return;
+            }
+        }
+        let last = match answer.await {
+            Ok(Ok(done)) => {
+                let _ = send(chunk(json!({}), Some(done.finish_reason))).await;
+                if include_usage {
+                    let mut usage_chunk = usage_head;
+                    usage_chunk["usage"] = usage(&done);
+                    let _ = send(Event::default().data(usage_chunk.to_string())).await;
+                }
+                Event::default().data("[DONE]")
+            }
+            Ok(Err(e)) => {
+                let message = match e {
+                    JobError::TooLong { .. } => "the prompt does not fit the context".to_string(),
+                    JobError::Invalid(m) | JobError::Engine(m) => m,
+                };
+                Event::default().data(
+                    json!({"error": {"message": message, "type": "server_error"}}).to_string(),
+                )
+            }
+            Err(_) => Event::default().data(
+                json!({"error": {"message": "the model worker stopped", "type": "server_error"}})
+                    .to_string(),
+            ),
+        };
+        let _ = send(last).await;
+    });
+    let events = futures::stream::unfold(events, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|e| (Ok::<_, std::convert::Infallible>(e), rx))
+    });
+    Sse::new(events).into_response()
 }

@@ -42,6 +42,10 @@ struct Args {
     /// CPU threads. Default: all cores.
     #[arg(long, env = "MINUTES_LLM_THREADS", value_name = "N")]
     threads: Option<i32>,
+    /// Flash attention: `auto` turns it off on CPU, where it measured slower
+    /// at generation, and leaves the choice to llama.cpp on a GPU.
+    #[arg(long, value_enum, default_value_t = engine::FlashAttn::Auto)]
+    flash_attn: engine::FlashAttn,
     /// Exit when stdin is closed (the parent process is gone).
     #[arg(long)]
     watch_stdin: bool,
@@ -54,6 +58,7 @@ fn main() -> ExitCode {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .without_time()
         .try_init();
     llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default().with_logs_enabled(false));
@@ -82,6 +87,7 @@ fn serve(args: Args) -> Result<(), (u8, String)> {
         context: args.ctx,
         threads,
         batch: 512,
+        flash_attn: args.flash_attn,
     };
     let (jobs, info) = engine::start(&args.model, settings).map_err(|e| (65, e))?;
     let model_id = args
