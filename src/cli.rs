@@ -319,17 +319,18 @@ pub enum TranscriptFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum ModelsCommand {
-    /// Show the known models, which are present, and their sizes.
+    /// Show the known models, which are present, and their sizes (llm* marks the recommended LLM).
     List,
     /// Print the models directory, or the path a named model has there.
     Path {
         /// A model name, such as base.en.
         name: Option<String>,
     },
-    /// Download a whisper.cpp model into the models directory.
+    /// Download a model into the models directory: a local LLM (qwen2.5-1.5b, llama3.2-3b, …)
+    /// or a whisper.cpp speech model (base.en, large-v3-turbo-q5_0, …).
     Pull {
-        /// A model name, such as base.en or large-v3-turbo-q5_0.
-        name: String,
+        /// A name from `minutes models list`. Default: the recommended local LLM.
+        name: Option<String>,
         /// Download again even when the model is present.
         #[arg(long)]
         force: bool,

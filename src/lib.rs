@@ -6,6 +6,7 @@
 pub mod batch;
 pub mod cli;
 pub mod commands;
+pub mod download;
 pub mod error;
 pub mod hash;
 pub mod llm;

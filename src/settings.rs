@@ -273,7 +273,7 @@ pub fn local_models(dir: &Path) -> Vec<PathBuf> {
                 .collect()
         })
         .unwrap_or_default();
-    found.sort();
+    found.sort_by_key(|p| crate::llm::catalog::rank(p));
     found
 }
 
@@ -297,16 +297,26 @@ pub fn local_model(model: Option<&str>, present: &[PathBuf], dir: &Path) -> Resu
             if p.is_file() {
                 Ok(p)
             } else {
+                let hint = match crate::llm::catalog::known(name) {
+                    Some(_) => format!("pull it with `minutes models pull {name}`"),
+                    None => "put its .gguf file there, pass --llm-model PATH.gguf, \
+                             or see `minutes models list` for the models that can be pulled"
+                        .to_string(),
+                };
                 Err(Error::new(
                     ErrorKind::MissingInput,
                     format!("no local model {name} in {}", dir.display()),
                 )
-                .with_hint("put its .gguf file there, or pass --llm-model PATH.gguf"))
+                .with_hint(hint))
             }
         }
         None => present.first().cloned().ok_or_else(|| {
-            Error::config(format!("no local model (.gguf) in {}", dir.display()))
-                .with_hint("put a GGUF model there, or pass --llm-model PATH.gguf")
+            Error::config(format!("no local model (.gguf) in {}", dir.display())).with_hint(
+                format!(
+                    "pull one with `minutes models pull {}`, or pass --llm-model PATH.gguf",
+                    crate::llm::catalog::RECOMMENDED
+                ),
+            )
         }),
     }
 }
@@ -334,10 +344,10 @@ impl LlmSettings {
             .or_else(|| env_key("OPENAI_API_KEY").map(|_| "openai".into()));
         let Some(choice) = choice else {
             return Err(Error::config("no LLM is configured").with_hint(format!(
-                "put a GGUF model in {} (or pass --llm local --llm-model FILE.gguf), \
+                "pull a local model with `minutes models pull {}` (or pass --llm local --llm-model FILE.gguf), \
                  point --llm at an OpenAI-compatible server (Ollama: http://127.0.0.1:11434/v1) with --llm-model NAME, \
                  or set OPENAI_API_KEY",
-                models_dir.display()
+                crate::llm::catalog::RECOMMENDED
             )));
         };
         if choice.eq_ignore_ascii_case("local") {

@@ -187,13 +187,21 @@ fn host(
     body: &[u8],
     announced: Option<String>,
 ) -> (tokio::runtime::Runtime, MockServer, Arc<Mutex<Vec<String>>>) {
+    host_at("/ggml-custom.bin", body, announced)
+}
+
+fn host_at(
+    at: &str,
+    body: &[u8],
+    announced: Option<String>,
+) -> (tokio::runtime::Runtime, MockServer, Arc<Mutex<Vec<String>>>) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let ranges = Arc::new(Mutex::new(Vec::new()));
     let sha = announced.unwrap_or_else(|| hex(&Sha256::digest(body)));
     let server = rt.block_on(async {
         let server = MockServer::start().await;
         Mock::given(method("GET"))
-            .and(path("/ggml-custom.bin"))
+            .and(path(at))
             .respond_with(ModelHost {
                 body: body.to_vec(),
                 announced: sha,
@@ -212,7 +220,8 @@ fn hex(b: &[u8]) -> String {
 
 #[test]
 fn pull_downloads_verifies_and_resumes() {
-    let body: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let mut body = b"lmgg".to_vec();
+    body.extend((0..300_000u32).map(|i| (i * 7 % 251) as u8));
     let (_rt, server, ranges) = host(&body, None);
     let dir = scratch();
     // A previous, interrupted download left the first 100 000 bytes.
@@ -267,4 +276,108 @@ fn pull_reports_an_unreachable_host() {
         .unwrap();
     assert_eq!(out.status.code(), Some(69), "{}", stderr_of(&out));
     assert!(stderr_of(&out).contains("cannot connect"));
+}
+
+#[test]
+fn pull_fetches_a_local_llm_from_the_catalog() {
+    let mut body = b"GGUF".to_vec();
+    body.extend((0..200_000u32).map(|i| (i * 13 % 241) as u8));
+    let (_rt, server, ranges) = host_at(
+        "/Qwen/Qwen2.5-0.5B-Instruct-GGUF/resolve/main/qwen2.5-0.5b-instruct-q4_k_m.gguf",
+        &body,
+        None,
+    );
+    let dir = scratch();
+    std::fs::write(dir.path().join("qwen2.5-0.5b.gguf.part"), &body[..50_000]).unwrap();
+    let out = minutes()
+        .env("MINUTES_MODELS_DIR", dir.path())
+        .env("MINUTES_LLM_MODELS_URL", server.uri())
+        .args(["models", "pull", "qwen2.5-0.5b"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let file = dir.path().join("qwen2.5-0.5b.gguf");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        file.display().to_string()
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), body);
+    assert_eq!(ranges.lock().unwrap().as_slice(), ["bytes=50000-"]);
+    let list = minutes()
+        .env("MINUTES_MODELS_DIR", dir.path())
+        .args(["models", "list"])
+        .output()
+        .unwrap();
+    let list = String::from_utf8(list.stdout).unwrap();
+    let row = list
+        .lines()
+        .find(|l| l.starts_with("qwen2.5-0.5b "))
+        .unwrap_or_else(|| panic!("{list}"));
+    assert!(
+        row.contains(" llm ") && row.ends_with(&file.display().to_string()),
+        "{row}"
+    );
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("qwen2.5-1.5b ") && l.contains("llm*")),
+        "the recommended model is marked: {list}"
+    );
+    // A pulled model is found by its name.
+    let out = minutes()
+        .env("MINUTES_MODELS_DIR", dir.path())
+        .args(["models", "path", "qwen2.5-0.5b"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        file.display().to_string()
+    );
+}
+
+#[test]
+fn pull_refuses_an_llm_that_is_not_the_pinned_file_or_not_gguf() {
+    let dir = scratch();
+    // The recommended model is pinned to a checksum: other bytes are refused.
+    let body = b"GGUF but not the real model".to_vec();
+    let (_rt, server, _) = host_at(
+        "/Qwen/Qwen2.5-1.5B-Instruct-GGUF/resolve/91cad51170dc346986eccefdc2dd33a9da36ead9/qwen2.5-1.5b-instruct-q4_k_m.gguf",
+        &body,
+        None,
+    );
+    let out = minutes()
+        .env("MINUTES_MODELS_DIR", dir.path())
+        .env("MINUTES_LLM_MODELS_URL", server.uri())
+        .args(["models", "pull"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(69), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("failed verification"),
+        "{}",
+        stderr_of(&out)
+    );
+    // A file that is not GGUF at all is refused even when its checksum matches.
+    let html = b"<html>rate limited</html>".to_vec();
+    let (_rt2, server2, _) = host_at(
+        "/bartowski/SmolLM2-360M-Instruct-GGUF/resolve/main/SmolLM2-360M-Instruct-Q4_K_M.gguf",
+        &html,
+        None,
+    );
+    let out = minutes()
+        .env("MINUTES_MODELS_DIR", dir.path())
+        .env("MINUTES_LLM_MODELS_URL", server2.uri())
+        .args(["models", "pull", "smollm2-360m"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(69), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("not a model file"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing left behind"
+    );
 }

@@ -1,9 +1,12 @@
-//! `minutes models`: list, locate, download and import speech models.
+//! `minutes models`: list, locate, download and import models — whisper.cpp
+//! speech models and the local language models (GGUF) of the catalog.
 
 use crate::cli::ModelsCommand;
+use crate::download;
 use crate::error::Result;
+use crate::llm::catalog;
 use crate::settings::Common;
-use crate::stt::{download, import, registry};
+use crate::stt::{import, registry};
 use crate::ui::Printer;
 
 pub fn run(cmd: ModelsCommand, common: &Common, printer: &Printer) -> Result<()> {
@@ -11,16 +14,26 @@ pub fn run(cmd: ModelsCommand, common: &Common, printer: &Printer) -> Result<()>
     match cmd {
         ModelsCommand::List => list(common),
         ModelsCommand::Path { name: None } => line(&dir.display().to_string()),
-        ModelsCommand::Path { name: Some(name) } => {
-            line(&dir.join(registry::file_name(&name)).display().to_string())
-        }
+        ModelsCommand::Path { name: Some(name) } => match catalog::known(&name) {
+            Some(_) => line(&catalog::path(dir, &name).display().to_string()),
+            None => line(&dir.join(registry::file_name(&name)).display().to_string()),
+        },
         ModelsCommand::Pull { name, force } => {
-            if registry::known(&name).is_none() {
-                printer.warn(format!(
-                    "{name} is not a known model name; trying to pull it anyway"
-                ));
-            }
-            let path = download::pull(&name, dir, force, printer)?;
+            let name = name.unwrap_or_else(|| catalog::RECOMMENDED.to_string());
+            let path = match catalog::known(&name) {
+                Some(llm) => {
+                    download::fetch(&llm.source(), &catalog::path(dir, &name), force, printer)?
+                }
+                None => {
+                    if registry::known(&name).is_none() {
+                        printer.warn(format!(
+                            "{name} is not a known model name; trying to pull it as a whisper.cpp model"
+                        ));
+                    }
+                    let target = dir.join(registry::file_name(&name));
+                    download::fetch(&registry::source(&name), &target, force, printer)?
+                }
+            };
             line(&path.display().to_string())
         }
         ModelsCommand::Import {
@@ -64,33 +77,87 @@ fn line(text: &str) -> Result<()> {
     crate::sink::stdout(format!("{text}\n").as_bytes())
 }
 
-/// A table of known and present models: name, size, whether present.
+/// A table of known and present models: name, kind, size, license, where present.
 fn list(common: &Common) -> Result<()> {
-    let present = registry::present(&common.models_dir);
-    let mut out = format!("{:<24} {:>10}  {}\n", "NAME", "SIZE", "PRESENT");
+    let dir = &common.models_dir;
+    let present = registry::present(dir);
+    let mut rows: Vec<[String; 5]> = Vec::new();
+    for k in catalog::KNOWN {
+        let path = catalog::path(dir, k.name);
+        let bytes = std::fs::metadata(&path)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len());
+        let kind = if k.name == catalog::RECOMMENDED {
+            "llm*"
+        } else {
+            "llm"
+        };
+        rows.push(row(
+            k.name,
+            kind,
+            bytes,
+            k.mib,
+            k.license,
+            bytes.map(|_| path.as_path()),
+        ));
+    }
     for k in registry::KNOWN {
         let found = present.iter().find(|(n, _, _)| n == k.name);
-        let size = match found {
-            Some((_, _, bytes)) => mib(*bytes),
-            None => format!("~{} MiB", k.mib),
-        };
-        let mark = found
-            .map(|(_, p, _)| p.display().to_string())
-            .unwrap_or_default();
-        out.push_str(&format!("{:<24} {:>10}  {}\n", k.name, size, mark));
+        let bytes = found.map(|(_, _, b)| *b);
+        rows.push(row(
+            k.name,
+            "speech",
+            bytes,
+            k.mib,
+            "MIT",
+            found.map(|(_, p, _)| p.as_path()),
+        ));
+    }
+    for path in crate::settings::local_models(dir) {
+        let stem = catalog::rank(&path).1;
+        if catalog::known(&stem).is_none() {
+            let bytes = std::fs::metadata(&path).map(|m| m.len()).ok();
+            rows.push(row(&stem, "llm", bytes, 0, "-", Some(&path)));
+        }
     }
     for (name, path, bytes) in present
         .iter()
         .filter(|(n, _, _)| registry::known(n).is_none())
     {
+        rows.push(row(name, "speech", Some(*bytes), 0, "-", Some(path)));
+    }
+    let mut out = format!(
+        "{:<26} {:<7} {:>10}  {:<14} {}\n",
+        "NAME", "KIND", "SIZE", "LICENSE", "PRESENT"
+    );
+    for [name, kind, size, license, path] in rows {
         out.push_str(&format!(
-            "{:<24} {:>10}  {}\n",
-            name,
-            mib(*bytes),
-            path.display()
+            "{name:<26} {kind:<7} {size:>10}  {license:<14} {path}\n"
         ));
     }
     crate::sink::stdout(out.as_bytes())
+}
+
+fn row(
+    name: &str,
+    kind: &str,
+    bytes: Option<u64>,
+    approx_mib: u32,
+    license: &str,
+    path: Option<&std::path::Path>,
+) -> [String; 5] {
+    let size = match bytes {
+        Some(b) => mib(b),
+        None => format!("~{approx_mib} MiB"),
+    };
+    [
+        name.to_string(),
+        kind.to_string(),
+        size,
+        license.to_string(),
+        path.map(|p| p.display().to_string()).unwrap_or_default(),
+    ]
 }
 
 fn mib(bytes: u64) -> String {

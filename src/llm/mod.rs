@@ -6,6 +6,7 @@
 //! text out, with whether the answer was cut off by the token limit and the
 //! tokens it cost. Retries, timeouts and JSON-mode negotiation live behind it.
 
+pub mod catalog;
 pub mod local;
 pub mod openai;
 pub mod retry;

@@ -2,7 +2,6 @@
 //! CTranslate2 import, voice activity detection and the transcription loop.
 
 pub mod ct2;
-pub mod download;
 pub mod import;
 mod mel;
 pub mod registry;

@@ -111,6 +111,27 @@ pub fn known(name: &str) -> Option<&'static KnownModel> {
     KNOWN.iter().find(|k| k.name == name)
 }
 
+/// Where whisper.cpp models are published; `MINUTES_MODELS_URL` overrides it (mirrors, tests).
+pub const DEFAULT_BASE_URL: &str = "https://huggingface.co/ggerganov/whisper.cpp/resolve/main";
+
+/// What whisper.cpp model files start with (`ggml` as a little-endian u32).
+pub const MAGIC: &[u8] = b"lmgg";
+
+/// Where to download model `name` from, and how to check it.
+pub fn source(name: &str) -> crate::download::Source<'_> {
+    let base = std::env::var("MINUTES_MODELS_URL").unwrap_or_else(|_| DEFAULT_BASE_URL.to_string());
+    let known = known(name);
+    crate::download::Source {
+        name,
+        url: format!("{}/{}", base.trim_end_matches('/'), file_name(name)),
+        known: known.is_some(),
+        sha1: known.and_then(|k| k.sha1),
+        sha256: None,
+        size: None,
+        magic: MAGIC,
+    }
+}
+
 pub fn file_name(name: &str) -> String {
     format!("ggml-{name}.bin")
 }

@@ -1,11 +1,12 @@
-//! `minutes models pull`: download a whisper.cpp model with resume and verification.
+//! Model downloads (`minutes models pull`) with resume and verification.
 //!
 //! Bytes go to `<file>.part` next to the final file; an interrupted download
 //! resumes with an HTTP range request. The finished file is checked against
-//! the SHA-1 whisper.cpp publishes (when known), the SHA-256 and size the
-//! model host announces (`X-Linked-Etag` / `X-Linked-Size` on its redirect,
-//! or `ETag` / `Content-Length`), and only then renamed into place, so a
-//! models directory never holds a partial or corrupt model under its real name.
+//! the checksums we pin (when known), the SHA-256 and size the model host
+//! announces (`X-Linked-Etag` / `X-Linked-Size` on its redirect, or `ETag` /
+//! `Content-Length`) and the file format's magic bytes, and only then renamed
+//! into place, so a models directory never holds a partial or corrupt model
+//! under its real name.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -18,17 +19,24 @@ use reqwest::header::{HeaderMap, LOCATION, RANGE};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-use super::registry;
 use crate::error::{Error, ErrorKind, Result};
 use crate::hash::hex;
 use crate::ui::Printer;
 
-/// Where whisper.cpp models are published; `MINUTES_MODELS_URL` overrides it (mirrors, tests).
-pub const DEFAULT_BASE_URL: &str = "https://huggingface.co/ggerganov/whisper.cpp/resolve/main";
 const MAX_REDIRECTS: usize = 10;
 
-pub fn base_url() -> String {
-    std::env::var("MINUTES_MODELS_URL").unwrap_or_else(|_| DEFAULT_BASE_URL.to_string())
+/// A file to fetch and what it must look like.
+pub struct Source<'a> {
+    /// The name shown to the user.
+    pub name: &'a str,
+    pub url: String,
+    /// Whether the name is one we know (a 404 then suggests the list).
+    pub known: bool,
+    pub sha1: Option<&'a str>,
+    pub sha256: Option<&'a str>,
+    pub size: Option<u64>,
+    /// The bytes every file of this format starts with.
+    pub magic: &'a [u8],
 }
 
 /// What the server announced about the file.
@@ -38,21 +46,26 @@ struct Announced {
     size: Option<u64>,
 }
 
-/// Downloads model `name` into `dir`; returns the final path.
-pub fn pull(name: &str, dir: &Path, force: bool, printer: &Printer) -> Result<PathBuf> {
-    let known = registry::known(name);
-    let target = dir.join(registry::file_name(name));
+/// Downloads `source` to `target` (unless it is there and `force` is off).
+pub fn fetch(
+    source: &Source<'_>,
+    target: &Path,
+    force: bool,
+    printer: &Printer,
+) -> Result<PathBuf> {
+    let name = source.name;
     if target.is_file() && !force {
         printer.status(format!("{name} is already present: {}", target.display()));
-        return Ok(target);
+        return Ok(target.to_path_buf());
     }
+    let dir = target.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, &e))?;
-    let part = dir.join(format!("{}.part", registry::file_name(name)));
-    let url = format!(
-        "{}/{}",
-        base_url().trim_end_matches('/'),
-        registry::file_name(name)
-    );
+    let file_name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let part = dir.join(format!("{file_name}.part"));
+    let url = &source.url;
     let client = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(30))
@@ -61,24 +74,24 @@ pub fn pull(name: &str, dir: &Path, force: bool, printer: &Printer) -> Result<Pa
         .map_err(|e| Error::internal(format!("HTTP client: {e}")))?;
 
     let have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
-    let (response, announced) = request(&client, &url, have)?;
+    let (response, announced) = request(&client, url, have)?;
     let resumed = response.status() == StatusCode::PARTIAL_CONTENT && have > 0;
     if response.status() == StatusCode::RANGE_NOT_SATISFIABLE {
         // The partial file is no prefix of what the server has: start over.
         std::fs::remove_file(&part).map_err(|e| Error::write(&part, &e))?;
-        return pull(name, dir, force, printer);
+        return fetch(source, target, force, printer);
     }
     if !response.status().is_success() {
         let status = response.status();
         let err = Error::new(ErrorKind::Unavailable, format!("{url}: HTTP {status}"));
         return Err(match status {
-            StatusCode::NOT_FOUND if known.is_none() => {
+            StatusCode::NOT_FOUND if !source.known => {
                 err.with_hint("`minutes models list` shows the model names that can be pulled")
             }
             _ => err,
         });
     }
-    let total = announced.size.or_else(|| {
+    let total = source.size.or(announced.size).or_else(|| {
         response
             .content_length()
             .map(|l| if resumed { l + have } else { l })
@@ -116,18 +129,32 @@ pub fn pull(name: &str, dir: &Path, force: bool, printer: &Printer) -> Result<Pa
     if let Some(expected) = total.filter(|t| *t != size) {
         return Err(mismatch(&format!("{size} bytes, expected {expected}")));
     }
-    if let Some(expected) = announced.sha256.as_deref().filter(|e| *e != got256) {
-        return Err(mismatch(&format!("sha256 {got256}, expected {expected}")));
+    for expected in [source.sha256, announced.sha256.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        if expected != got256 {
+            return Err(mismatch(&format!("sha256 {got256}, expected {expected}")));
+        }
     }
-    if let Some(expected) = known.and_then(|k| k.sha1).filter(|e| *e != got1) {
+    if let Some(expected) = source.sha1.filter(|e| *e != got1) {
         return Err(mismatch(&format!("sha1 {got1}, expected {expected}")));
     }
-    std::fs::rename(&part, &target).map_err(|e| Error::write(&target, &e))?;
+    if !starts_with(&part, source.magic)? {
+        return Err(mismatch("not a model file of the expected format"));
+    }
+    std::fs::rename(&part, target).map_err(|e| Error::write(target, &e))?;
     printer.status(format!(
         "pulled {name} ({size} bytes, sha256 {got256}) to {}",
         target.display()
     ));
-    Ok(target)
+    Ok(target.to_path_buf())
+}
+
+fn starts_with(path: &Path, magic: &[u8]) -> Result<bool> {
+    let mut head = vec![0u8; magic.len()];
+    let mut file = File::open(path).map_err(|e| Error::read(path, &e))?;
+    Ok(file.read_exact(&mut head).is_ok() && head == magic)
 }
 
 /// GET with a range from `have` on, following redirects by hand so that the
