@@ -174,7 +174,7 @@ mod tests {
 
     #[test]
     fn present_models_rank_by_catalog_order() {
-        let mut found = vec![
+        let mut found = [
             PathBuf::from("/m/zeta.gguf"),
             PathBuf::from("/m/smollm2-360m.gguf"),
             PathBuf::from("/m/qwen2.5-1.5b.gguf"),
