@@ -32,3 +32,7 @@ bench-decode: assets
 bench-summarize:
     cargo build --release --quiet
     cargo run --release --quiet --example bench_summarize -- target/release/minutes
+
+# The bundled local LLM against llama-cpp-python (same model and threads): prefill and generation speed, prefix-cache saving.
+bench-llm: assets
+    scripts/bench-llm.sh

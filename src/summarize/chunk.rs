@@ -55,6 +55,19 @@ impl Chunk {
     pub fn end(&self) -> f64 {
         self.segments.last().map(|s| s.end).unwrap_or(0.0)
     }
+
+    /// The chunk cut in two at its middle segment (for an answer or a prompt
+    /// that did not fit); tokens are shared in proportion to segments.
+    pub fn halves(&self) -> [Chunk; 2] {
+        let mid = self.segments.len() / 2;
+        let share = |n: usize| self.tokens * n / self.segments.len().max(1);
+        let part = |segments: &[Segment]| Chunk {
+            index: self.index,
+            segments: segments.to_vec(),
+            tokens: share(segments.len()),
+        };
+        [part(&self.segments[..mid]), part(&self.segments[mid..])]
+    }
 }
 
 /// Collects segments and hands out chunks of at most `limit` tokens.

@@ -46,104 +46,74 @@ fn schema() -> Schema {
     }
 }
 
-/// Corrects `chunk` in place when the answer passes the guard.
-pub async fn correct<L: Llm>(
-    caller: &Caller<'_, L>,
-    prompts: &PromptSet,
-    glossary: &str,
-    max_change: f64,
-    chunk: &mut Chunk,
-) -> Result<Verdict> {
-    correct_part(caller, prompts, glossary, max_change, chunk, 0).await
+/// Corrects chunks with one model, prompt set and guard.
+pub struct Corrector<'a, 'c, L: Llm> {
+    pub caller: &'a Caller<'c, L>,
+    pub prompts: &'a PromptSet,
+    pub glossary: &'a str,
+    /// The largest share of words a correction may change.
+    pub max_change: f64,
 }
 
 /// How often a chunk too long for the model's context is halved.
 const MAX_SPLITS: usize = 3;
 
-async fn correct_part<L: Llm>(
-    caller: &Caller<'_, L>,
-    prompts: &PromptSet,
-    glossary: &str,
-    max_change: f64,
-    chunk: &mut Chunk,
-    depth: usize,
-) -> Result<Verdict> {
-    let lines: Vec<String> = chunk
-        .segments
-        .iter()
-        .enumerate()
-        .map(|(i, s)| format!("{}\t{}", i + 1, s.text.replace(['\n', '\t'], " ")))
-        .collect();
-    let messages = prompts.render(
-        Stage::Correct,
-        &[("glossary", glossary), ("segments", &lines.join("\n"))],
-    );
-    let budget = (chunk.tokens as f64 * 1.5) as u32 + 200;
-    let answer = caller
-        .json::<Corrected>(Stage::Correct, messages, schema(), budget)
-        .await?;
-    let corrected = match answer {
-        Ok(c) => c,
-        Err(Failure::TooLong) if depth < MAX_SPLITS && chunk.segments.len() > 1 => {
-            return correct_halves(caller, prompts, glossary, max_change, chunk, depth).await;
-        }
-        Err(failure) => return Ok(Verdict::Rejected(failure.to_string())),
-    };
-    let originals: Vec<&str> = chunk.segments.iter().map(|s| s.text.as_str()).collect();
-    let verdict = judge(&originals, &corrected.segments, max_change);
-    if let Verdict::Applied { .. } = verdict {
-        for (segment, fixed) in chunk.segments.iter_mut().zip(corrected.segments) {
-            segment.text = fixed.text.trim().to_string();
-        }
+impl<L: Llm> Corrector<'_, '_, L> {
+    /// Corrects `chunk` in place when the answer passes the guard.
+    pub async fn correct(&self, chunk: &mut Chunk) -> Result<Verdict> {
+        self.part(chunk, 0).await
     }
-    Ok(verdict)
-}
 
-/// Corrects the two halves of a chunk separately; the chunk changes only
-/// when both corrections pass the guard.
-async fn correct_halves<L: Llm>(
-    caller: &Caller<'_, L>,
-    prompts: &PromptSet,
-    glossary: &str,
-    max_change: f64,
-    chunk: &mut Chunk,
-    depth: usize,
-) -> Result<Verdict> {
-    let mid = chunk.segments.len() / 2;
-    let share = |n: usize| chunk.tokens * n / chunk.segments.len().max(1);
-    let mut halves = [
-        Chunk {
-            index: chunk.index,
-            segments: chunk.segments[..mid].to_vec(),
-            tokens: share(mid),
-        },
-        Chunk {
-            index: chunk.index,
-            segments: chunk.segments[mid..].to_vec(),
-            tokens: share(chunk.segments.len() - mid),
-        },
-    ];
-    let mut changed = 0;
-    for half in &mut halves {
-        let verdict = Box::pin(correct_part(
-            caller,
-            prompts,
-            glossary,
-            max_change,
-            half,
-            depth + 1,
-        ))
-        .await?;
-        match verdict {
-            Verdict::Applied { changed_words } => changed += changed_words,
-            rejected => return Ok(rejected),
+    async fn part(&self, chunk: &mut Chunk, depth: usize) -> Result<Verdict> {
+        let lines: Vec<String> = chunk
+            .segments
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("{}\t{}", i + 1, s.text.replace(['\n', '\t'], " ")))
+            .collect();
+        let messages = self.prompts.render(
+            Stage::Correct,
+            &[("glossary", self.glossary), ("segments", &lines.join("\n"))],
+        );
+        let budget = (chunk.tokens as f64 * 1.5) as u32 + 200;
+        let answer = self
+            .caller
+            .json::<Corrected>(Stage::Correct, messages, schema(), budget)
+            .await?;
+        let corrected = match answer {
+            Ok(c) => c,
+            Err(Failure::TooLong) if depth < MAX_SPLITS && chunk.segments.len() > 1 => {
+                return Box::pin(self.halves(chunk, depth)).await;
+            }
+            Err(failure) => return Ok(Verdict::Rejected(failure.to_string())),
+        };
+        let originals: Vec<&str> = chunk.segments.iter().map(|s| s.text.as_str()).collect();
+        let verdict = judge(&originals, &corrected.segments, self.max_change);
+        if let Verdict::Applied { .. } = verdict {
+            for (segment, fixed) in chunk.segments.iter_mut().zip(corrected.segments) {
+                segment.text = fixed.text.trim().to_string();
+            }
         }
+        Ok(verdict)
     }
-    let [a, b] = halves;
-    chunk.segments = a.segments.into_iter().chain(b.segments).collect();
-    Ok(Verdict::Applied {
-        changed_words: changed,
-    })
+
+    /// Corrects the two halves of a chunk separately; the chunk changes only
+    /// when both corrections pass the guard.
+    async fn halves(&self, chunk: &mut Chunk, depth: usize) -> Result<Verdict> {
+        let mut halves = chunk.halves();
+        let mut changed = 0;
+        for half in &mut halves {
+            match self.part(half, depth + 1).await? {
+                Verdict::Applied { changed_words } => changed += changed_words,
+                rejected => return Ok(rejected),
+            }
+        }
+        let [a, b] = halves;
+        chunk.segments = a.segments.into_iter().chain(b.segments).collect();
+        Ok(Verdict::Applied {
+            changed_words: changed,
+        })
+    }
 }
 
 fn judge(originals: &[&str], corrected: &[CorrectedSegment], max_change: f64) -> Verdict {

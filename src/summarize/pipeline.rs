@@ -8,7 +8,7 @@ use tokio::sync::{Semaphore, mpsc};
 
 use super::call::{Caller, Failure};
 use super::chunk::{Chunk, Chunker, TokenCounter};
-use super::correct::{Verdict, correct};
+use super::correct::{Corrector, Verdict};
 use super::prompts::PromptSet;
 use super::schema::{Minutes, format_time, minutes_schema};
 use super::{Event, Gap, Options, Report, StageCache};
@@ -242,13 +242,13 @@ async fn process_chunk<L: Llm>(ctx: &Ctx<'_, L>, mut chunk: Chunk) -> Result<Chu
         chunk.segments = hit.segments;
         correction = Some(hit.applied);
     } else if ctx.opts.correct {
-        let verdict = correct(
-            &ctx.caller,
-            ctx.prompts,
-            &ctx.opts.glossary,
-            ctx.opts.max_correction,
-            &mut chunk,
-        )
+        let verdict = Corrector {
+            caller: &ctx.caller,
+            prompts: ctx.prompts,
+            glossary: &ctx.opts.glossary,
+            max_change: ctx.opts.max_correction,
+        }
+        .correct(&mut chunk)
         .await;
         match verdict {
             Ok(Verdict::Applied { .. }) => correction = Some(true),
@@ -344,19 +344,8 @@ async fn map_chunk<L: Llm>(
         Ok(Err(Failure::Truncated | Failure::TooLong))
             if depth < MAX_SPLITS && chunk.segments.len() > 1 =>
         {
-            let mid = chunk.segments.len() / 2;
-            let halves = [
-                chunk.segments[..mid].to_vec(),
-                chunk.segments[mid..].to_vec(),
-            ];
             let mut out = Vec::new();
-            for half in halves {
-                let tokens = half.iter().map(|s| ctx.counter.count(&s.text)).sum();
-                let part = Chunk {
-                    index: chunk.index,
-                    segments: half,
-                    tokens,
-                };
+            for part in chunk.halves() {
                 match Box::pin(map_chunk(ctx, &part, depth + 1)).await? {
                     Ok(notes) => out.extend(notes),
                     Err(g) => return Ok(Err(g)),

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Local LLM benchmark: minutes-llm (over HTTP) vs llama-cpp-python, same GGUF
+# (SmolLM2-135M-Instruct Q4_1), same threads, flash attention off in both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+V=.cache/bench-llm-venv
+if [ ! -x "$V/bin/python" ] || ! "$V/bin/python" -c 'import llama_cpp' 2>/dev/null; then
+  echo "installing llama-cpp-python (it compiles llama.cpp: several minutes)" >&2
+  python3 -m venv "$V"
+  "$V/bin/pip" install --quiet llama-cpp-python==0.3.36
+fi
+cargo build --release --quiet --bin minutes-llm
+THREADS=${THREADS:-$(nproc)}
+python3 scripts/bench_llm.py target/release/minutes-llm "$V/bin/python" \
+  .cache/assets/smollm2-135m-instruct-q4_1.gguf "$THREADS" "${ROUNDS:-5}"
