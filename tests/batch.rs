@@ -466,3 +466,43 @@ fn shards_split_a_folder_without_overlap() {
     seen.dedup();
     assert_eq!(seen.len(), 6, "a file went to two shards");
 }
+
+#[test]
+fn inputs_with_the_same_name_never_overwrite_each_other() {
+    let dir = scratch();
+    let inbox = dir.path().join("inbox");
+    for (sub, n) in [("a", 3), ("b", 5)] {
+        let d = inbox.join(sub);
+        std::fs::create_dir_all(&d).unwrap();
+        planted_transcript(&d, n);
+    }
+    let (out, cache) = (dir.path().join("out"), dir.path().join("cache"));
+    let llm = FakeLlm::start(Faults::default());
+    let first = summarize_dir(&llm, &inbox, &out, &cache, &["--recursive"]);
+    assert!(first.status.success(), "{}", stderr_of(&first));
+    assert_eq!(visible_files(&out), ["meeting-2.md", "meeting.md"]);
+    let tokens_in = |name: &str| {
+        crate::common::llm::tokens(&std::fs::read_to_string(out.join(name)).unwrap()).len()
+    };
+    assert_eq!(
+        tokens_in("meeting.md"),
+        3,
+        "a/meeting.json keeps the plain name"
+    );
+    assert_eq!(
+        tokens_in("meeting-2.md"),
+        5,
+        "b/meeting.json gets its own file"
+    );
+    assert!(
+        stderr_of(&first).contains("meeting-2.md"),
+        "{}",
+        stderr_of(&first)
+    );
+    // A forced re-run gives each input the same name again.
+    let again = summarize_dir(&llm, &inbox, &out, &cache, &["--recursive", "--force"]);
+    assert!(again.status.success(), "{}", stderr_of(&again));
+    assert_eq!(visible_files(&out), ["meeting-2.md", "meeting.md"]);
+    assert_eq!(tokens_in("meeting.md"), 3);
+    assert_eq!(tokens_in("meeting-2.md"), 5);
+}

@@ -107,7 +107,13 @@ impl<'a> Run<'a> {
     }
 
     /// Runs `work` on `input` unless the manifest says it is done; records the outcome.
-    pub fn process(&mut self, input: &Path, work: impl FnOnce(Option<&str>) -> Result<Made>) {
+    /// `work` gets the input's content hash (with an output folder) and the
+    /// names other inputs' outputs already have.
+    pub fn process(
+        &mut self,
+        input: &Path,
+        work: impl FnOnce(Option<&str>, &Names<'_>) -> Result<Made>,
+    ) {
         let started = Instant::now();
         let hashed = match &self.out_dir {
             Some(_) => match self.manifest.input_hash(input) {
@@ -132,7 +138,12 @@ impl<'a> Run<'a> {
             ));
             return;
         }
-        match work(hashed.as_ref().map(|h| h.0.as_str())) {
+        let names = Names {
+            manifest: &self.manifest,
+            input,
+            printer: self.printer,
+        };
+        match work(hashed.as_ref().map(|h| h.0.as_str()), &names) {
             Ok(made) => {
                 if let (Some((hash, size, mtime)), Some(output)) = (hashed, &made.output) {
                     self.manifest.record(Entry {
@@ -209,6 +220,48 @@ fn kind_of(code: u8) -> ErrorKind {
         75 => ErrorKind::Temporary,
         78 => ErrorKind::Config,
         _ => ErrorKind::Internal,
+    }
+}
+
+/// The output names of the other inputs of an output folder.
+pub struct Names<'a> {
+    manifest: &'a Manifest,
+    input: &'a Path,
+    printer: &'a Printer,
+}
+
+impl Names<'_> {
+    /// `wanted`, or `STEM-2.EXT`, `STEM-3.EXT`, … when the manifest says that
+    /// name belongs to another input's output (two `meeting.mp4` in different
+    /// folders, two meetings with the same title): one input never
+    /// overwrites another's minutes, and each keeps its name on later runs.
+    pub fn free(&self, wanted: PathBuf) -> PathBuf {
+        let taken = |p: &Path| {
+            self.manifest
+                .owner_of(p.file_name().unwrap_or_default())
+                .is_some_and(|owner| !state::same_input(owner, self.input))
+        };
+        if !taken(&wanted) {
+            return wanted;
+        }
+        let stem = wanted
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let ext = wanted
+            .extension()
+            .map(|e| format!(".{}", e.to_string_lossy()))
+            .unwrap_or_default();
+        let free = (2..)
+            .map(|n| wanted.with_file_name(format!("{stem}-{n}{ext}")))
+            .find(|p| !taken(p))
+            .expect("an unused name");
+        self.printer.warn(format!(
+            "{} already holds the output of another input; writing {} instead",
+            wanted.display(),
+            free.display()
+        ));
+        free
     }
 }
 

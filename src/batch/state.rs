@@ -148,6 +148,19 @@ impl Manifest {
     pub fn record(&mut self, entry: Entry) {
         self.entries.insert(key(&entry.input), entry);
     }
+
+    /// The input whose output has this file name, if any.
+    pub fn owner_of(&self, file_name: &std::ffi::OsStr) -> Option<&Path> {
+        self.entries
+            .values()
+            .find(|e| e.output.file_name() == Some(file_name))
+            .map(|e| e.input.as_path())
+    }
+}
+
+/// Whether two paths name the same input file.
+pub fn same_input(a: &Path, b: &Path) -> bool {
+    key(a) == key(b)
 }
 
 fn key(input: &Path) -> String {

@@ -12,7 +12,7 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 
 use crate::batch::report::{FileReport, Status};
-use crate::batch::{Made, Run, output_name};
+use crate::batch::{Made, Names, Run, output_name};
 use crate::cli::MinutesFormat;
 use crate::error::ErrorKind;
 use crate::error::{Error, Result};
@@ -44,7 +44,7 @@ pub fn run(settings: &SummarizeSettings, printer: &Printer) -> Result<()> {
     // The bundled local model is started once per run, when the first input needs it.
     let mut local: Option<LocalServer> = None;
     for input in &inputs {
-        batch.process(input, |hash| {
+        batch.process(input, |hash, names| {
             let started = Instant::now();
             let endpoint = endpoint(settings, &mut local, printer)?;
             let doc = summarize_one(
@@ -70,7 +70,7 @@ pub fn run(settings: &SummarizeSettings, printer: &Printer) -> Result<()> {
                     false => e,
                 }
             })?;
-            let output = emit(&doc, input, settings)?;
+            let output = emit(&doc, input, settings, names)?;
             // The minutes are written before anything is said: a missing speech backend loses nothing.
             super::speak::speak_markdown(&doc.markdown, &settings.speech, printer)?;
             let mut report = FileReport::new(input, Status::Done, output.clone(), started);
@@ -389,7 +389,12 @@ fn civil_date(days: i64) -> String {
 }
 
 /// Writes the document where the settings say; returns the file written, if any.
-fn emit(doc: &Document, input: &Path, settings: &SummarizeSettings) -> Result<Option<PathBuf>> {
+fn emit(
+    doc: &Document,
+    input: &Path,
+    settings: &SummarizeSettings,
+    names: &Names<'_>,
+) -> Result<Option<PathBuf>> {
     match &settings.output {
         Output::Stdout => sink::stdout(doc.text.as_bytes()).map(|_| None),
         Output::File(path) => {
@@ -401,13 +406,13 @@ fn emit(doc: &Document, input: &Path, settings: &SummarizeSettings) -> Result<Op
             } else {
                 "md"
             };
-            let path = dir.join(output_name(
+            let path = names.free(dir.join(output_name(
                 &settings.batch.name,
                 input,
                 &doc.date,
                 &doc.title,
                 ext,
-            ));
+            )));
             sink::write_atomic(&path, doc.text.as_bytes()).map(|_| Some(path))
         }
     }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::batch::report::{FileReport, Status};
-use crate::batch::{Made, Run, cache::Cache, output_name};
+use crate::batch::{Made, Names, Run, cache::Cache, output_name};
 use crate::cli::TranscriptFormat;
 use crate::error::Result;
 use crate::settings::{Output, TranscribeSettings};
@@ -31,7 +31,7 @@ pub fn run(settings: &TranscribeSettings, printer: &Printer) -> Result<()> {
     let inputs = batch.select(settings.inputs.clone());
     let mut engine: Option<WhisperEngine> = None;
     for path in &inputs {
-        batch.process(path, |hash| {
+        batch.process(path, |hash, names| {
             let started = Instant::now();
             let key = transcript_key(
                 settings.batch.cache.as_ref(),
@@ -65,7 +65,7 @@ pub fn run(settings: &TranscribeSettings, printer: &Printer) -> Result<()> {
                     t
                 }
             };
-            let output = emit(&transcript, path, settings)?;
+            let output = emit(&transcript, path, settings, names)?;
             let mut report = FileReport::new(path, Status::Done, output.clone(), started);
             report
                 .stage_seconds
@@ -185,7 +185,12 @@ fn render(t: &Transcript, format: TranscriptFormat, compact_json: bool) -> Strin
 }
 
 /// Writes the transcript where the settings say; returns the file written, if any.
-fn emit(t: &Transcript, input: &Path, settings: &TranscribeSettings) -> Result<Option<PathBuf>> {
+fn emit(
+    t: &Transcript,
+    input: &Path,
+    settings: &TranscribeSettings,
+    names: &Names<'_>,
+) -> Result<Option<PathBuf>> {
     match &settings.output {
         Output::Stdout => {
             // Several JSON transcripts on stdout are written as JSON lines.
@@ -199,13 +204,13 @@ fn emit(t: &Transcript, input: &Path, settings: &TranscribeSettings) -> Result<O
         }
         Output::Dir(dir) => {
             let date = crate::commands::summarize::meeting_date(input);
-            let path = dir.join(output_name(
+            let path = names.free(dir.join(output_name(
                 &settings.batch.name,
                 input,
                 &date,
                 "",
                 extension(settings.format),
-            ));
+            )));
             sink::write_atomic(&path, render(t, settings.format, false).as_bytes())?;
             Ok(Some(path))
         }
