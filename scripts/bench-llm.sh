@@ -7,7 +7,10 @@ V=.cache/bench-llm-venv
 if [ ! -x "$V/bin/python" ] || ! "$V/bin/python" -c 'import llama_cpp' 2>/dev/null; then
   echo "installing llama-cpp-python (it compiles llama.cpp: several minutes)" >&2
   python3 -m venv "$V"
-  "$V/bin/pip" install --quiet llama-cpp-python==0.3.36
+  # The same CPU flags llama-cpp-sys-2 builds llama.cpp with (a native build
+  # also turns on AMX, which crashed on the machine these numbers come from).
+  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" \
+    "$V/bin/pip" install --quiet --no-cache-dir llama-cpp-python==0.3.36
 fi
 cargo build --release --quiet --bin minutes-llm
 THREADS=${THREADS:-$(nproc)}
