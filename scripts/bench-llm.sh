@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Local LLM benchmark: minutes-llm (over HTTP) vs llama-cpp-python, same GGUF
-# (SmolLM2-135M-Instruct Q4_1), same threads, flash attention off in both.
+# (SmolLM2-135M-Instruct Q4_1), same threads, same flash-attention setting
+# (FLASH_ATTN=on|off, default on).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 V=.cache/bench-llm-venv

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Local LLM benchmark: minutes-llm (through its HTTP API, as `minutes` uses
 it) against llama-cpp-python in-process, same GGUF, same threads, same
-context, flash attention off in both. Rounds alternate between the two so
+context, flash attention the same in both (FLASH_ATTN=on|off, default on,
+as minutes-llm's `auto` picks on CPU). Rounds alternate between the two so
 that a noisy machine slows both alike; medians are reported as ratios.
 
   prefill   a ~1000-token prompt, one output token: prompt tokens / seconds
@@ -13,6 +14,7 @@ usage: bench_llm.py MINUTES_LLM VENV_PYTHON MODEL.gguf THREADS [ROUNDS]
 """
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -22,13 +24,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CTX = 4096
+FLASH = os.environ.get("FLASH_ATTN", "on")
 
 WORKER = r"""
 import json, sys, time
 from llama_cpp import Llama
-model, threads, ctx = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+model, threads, ctx, flash = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "on"
 llm = Llama(model_path=model, n_ctx=ctx, n_threads=threads, n_threads_batch=threads,
-            n_batch=512, flash_attn=False, verbose=False)
+            n_batch=512, flash_attn=flash, verbose=False)
 print(json.dumps({"ready": True}), flush=True)
 for line in sys.stdin:
     req = json.loads(line)
@@ -65,7 +68,7 @@ class Minutes:
     def __init__(self, program, model, threads):
         self.proc = subprocess.Popen(
             [program, "--model", model, "--port", "0", "--threads", str(threads),
-             "--ctx", str(CTX), "--flash-attn", "off", "--watch-stdin"],
+             "--ctx", str(CTX), "--flash-attn", FLASH, "--watch-stdin"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()
         self.url = line.strip().removeprefix("listening on ") + "/v1/chat/completions"
@@ -108,7 +111,7 @@ class Minutes:
 
 class Python:
     def __init__(self, python, model, threads):
-        self.proc = subprocess.Popen([python, "-c", WORKER, model, str(threads), str(CTX)],
+        self.proc = subprocess.Popen([python, "-c", WORKER, model, str(threads), str(CTX), FLASH],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert json.loads(self.proc.stdout.readline())["ready"]
 
@@ -145,7 +148,7 @@ def main():
                 seconds, usage = engine.prefill(messages)
                 rates["prefill"][i].append(usage["prompt_tokens"] / seconds)
                 count = [{"role": "user", "content": f"Run {r}-{i}. Count from 1 to 500, separated by commas."}]
-                tokens, first, last = engine.generate(count, 160)
+                tokens, first, last = engine.generate(count, 400)
                 rates["generate"][i].append((tokens - 1) / (last - first))
         prompt_tokens = usage["prompt_tokens"]
         system = (ROOT / "prompts" / "default" / "map.yaml").read_text()
@@ -171,7 +174,7 @@ def main():
         ours.stop()
         theirs.stop()
 
-    print(f"model {Path(model).name}, {threads} threads, context {CTX}, {rounds} rounds, flash attention off")
+    print(f"model {Path(model).name}, {threads} threads, context {CTX}, {rounds} rounds, flash attention {FLASH}")
     print(f"{'':10} {'minutes-llm':>12} {'llama-cpp-python':>17} {'ratio':>7}")
     for name, (a, b) in rates.items():
         ma, mb = statistics.median(a), statistics.median(b)

@@ -42,8 +42,8 @@ struct Args {
     /// CPU threads. Default: all cores.
     #[arg(long, env = "MINUTES_LLM_THREADS", value_name = "N")]
     threads: Option<i32>,
-    /// Flash attention: `auto` turns it off on CPU, where it measured slower
-    /// at generation, and leaves the choice to llama.cpp on a GPU.
+    /// Flash attention: `auto` lets llama.cpp turn it on where the device
+    /// supports it (it measured faster on CPU too).
     #[arg(long, value_enum, default_value_t = engine::FlashAttn::Auto)]
     flash_attn: engine::FlashAttn,
     /// Exit when stdin is closed (the parent process is gone).
