@@ -140,6 +140,11 @@ fn json_output_reports_usage_by_stage_and_provenance() {
         v["usage_total"]["calls"].as_u64().unwrap() as usize,
         llm.seen().len()
     );
+    assert_eq!(
+        v["usage_total"]["cached_prompt_tokens"].as_u64().unwrap(),
+        crate::common::llm::CACHED_TOKENS * llm.seen().len() as u64,
+        "cached prompt tokens are counted"
+    );
     assert_eq!(v["provenance"]["prompts"], "default");
     assert_eq!(v["provenance"]["prompts_hash"].as_str().unwrap().len(), 12);
     assert!(v["minutes"]["summary"].as_array().unwrap().len() >= 5);

@@ -30,6 +30,8 @@ pub struct FileReport {
     /// Seconds per stage (transcribe, map, collapse, reduce).
     pub stage_seconds: BTreeMap<String, f64>,
     pub prompt_tokens: u64,
+    /// Of the prompt tokens, those served from the server's prompt cache.
+    pub cached_prompt_tokens: u64,
     pub completion_tokens: u64,
 }
 
@@ -44,6 +46,7 @@ impl FileReport {
             seconds: round(started.elapsed().as_secs_f64()),
             stage_seconds: BTreeMap::new(),
             prompt_tokens: 0,
+            cached_prompt_tokens: 0,
             completion_tokens: 0,
         }
     }

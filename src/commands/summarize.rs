@@ -75,6 +75,7 @@ pub fn run(settings: &SummarizeSettings, printer: &Printer) -> Result<()> {
             super::speak::speak_markdown(&doc.markdown, &settings.speech, printer)?;
             let mut report = FileReport::new(input, Status::Done, output.clone(), started);
             report.prompt_tokens = doc.usage.prompt_tokens;
+            report.cached_prompt_tokens = doc.usage.cached_prompt_tokens;
             report.completion_tokens = doc.usage.completion_tokens;
             let s = &doc.report.seconds;
             for (stage, secs) in [
@@ -316,12 +317,13 @@ fn summarize_one(
     };
     let total = usage.total();
     printer.status(format!(
-        "made minutes of {} in {:.1} s: {} chunks, {} LLM calls, {} prompt + {} completion tokens",
+        "made minutes of {} in {:.1} s: {} chunks, {} LLM calls, {} prompt ({} cached) + {} completion tokens",
         input.display(),
         started.elapsed().as_secs_f64(),
         report.chunks,
         total.calls,
         total.prompt_tokens,
+        total.cached_prompt_tokens,
         total.completion_tokens
     ));
     let transcript = settings.include_transcript.then_some(transcript.as_slice());

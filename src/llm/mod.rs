@@ -61,7 +61,20 @@ pub struct ChatRequest {
 pub struct Usage {
     pub calls: u64,
     pub prompt_tokens: u64,
+    /// Of the prompt tokens, those the server took from its prompt cache
+    /// (OpenAI's and `minutes-llm`'s `prompt_tokens_details.cached_tokens`).
+    pub cached_prompt_tokens: u64,
     pub completion_tokens: u64,
+}
+
+impl Usage {
+    /// Adds another call's (or stage's) usage to this one.
+    pub fn absorb(&mut self, other: &Usage) {
+        self.calls += other.calls;
+        self.prompt_tokens += other.prompt_tokens;
+        self.cached_prompt_tokens += other.cached_prompt_tokens;
+        self.completion_tokens += other.completion_tokens;
+    }
 }
 
 /// How a call ended, when the server answered.
@@ -99,10 +112,7 @@ pub struct UsageBook {
 impl UsageBook {
     pub fn add(&self, stage: Stage, usage: &Usage) {
         let mut book = self.by_stage.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = book.entry(stage).or_default();
-        entry.calls += usage.calls;
-        entry.prompt_tokens += usage.prompt_tokens;
-        entry.completion_tokens += usage.completion_tokens;
+        book.entry(stage).or_default().absorb(usage);
     }
 
     pub fn snapshot(&self) -> BTreeMap<Stage, Usage> {
@@ -115,9 +125,7 @@ impl UsageBook {
     pub fn total(&self) -> Usage {
         let mut t = Usage::default();
         for u in self.snapshot().values() {
-            t.calls += u.calls;
-            t.prompt_tokens += u.prompt_tokens;
-            t.completion_tokens += u.completion_tokens;
+            t.absorb(u);
         }
         t
     }
@@ -169,6 +177,7 @@ mod tests {
             &Usage {
                 calls: 1,
                 prompt_tokens: 10,
+                cached_prompt_tokens: 0,
                 completion_tokens: 2,
             },
         );
@@ -177,6 +186,7 @@ mod tests {
             &Usage {
                 calls: 1,
                 prompt_tokens: 5,
+                cached_prompt_tokens: 4,
                 completion_tokens: 1,
             },
         );
@@ -185,6 +195,7 @@ mod tests {
             &Usage {
                 calls: 1,
                 prompt_tokens: 7,
+                cached_prompt_tokens: 0,
                 completion_tokens: 3,
             },
         );
@@ -194,6 +205,7 @@ mod tests {
             Usage {
                 calls: 3,
                 prompt_tokens: 22,
+                cached_prompt_tokens: 4,
                 completion_tokens: 6
             }
         );

@@ -196,6 +196,11 @@ impl Llm for OpenAiLlm {
                         .map(|u| Usage {
                             calls: 1,
                             prompt_tokens: u64::from(u.prompt_tokens),
+                            cached_prompt_tokens: u
+                                .prompt_tokens_details
+                                .as_ref()
+                                .and_then(|d| d.cached_tokens)
+                                .map_or(0, u64::from),
                             completion_tokens: u64::from(u.completion_tokens),
                         })
                         .unwrap_or(Usage {

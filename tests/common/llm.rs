@@ -134,12 +134,16 @@ fn between<'a>(text: &'a str, open: &str, close: &str) -> &'a str {
     &text[a..b]
 }
 
+/// Prompt tokens every answer says came from the server's prompt cache.
+pub const CACHED_TOKENS: u64 = 100;
+
 fn answer(content: &str, finish: &str, body: &Value) -> ResponseTemplate {
     let prompt = body.to_string().len() as u64 / 4;
     ResponseTemplate::new(200).set_body_json(json!({
         "id": "chatcmpl-test", "object": "chat.completion", "created": 1, "model": body["model"],
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
-        "usage": {"prompt_tokens": prompt, "completion_tokens": content.len() / 4, "total_tokens": prompt + content.len() as u64 / 4}
+        "usage": {"prompt_tokens": prompt, "completion_tokens": content.len() / 4, "total_tokens": prompt + content.len() as u64 / 4,
+                  "prompt_tokens_details": {"cached_tokens": CACHED_TOKENS.min(prompt)}}
     }))
 }
 

@@ -37,7 +37,7 @@ struct Args {
     #[arg(long, env = "MINUTES_LLM_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// Context size in tokens. Default: the model's, up to 8192.
-    #[arg(long, value_name = "N")]
+    #[arg(long, env = "MINUTES_LLM_CTX", value_name = "N")]
     ctx: Option<u32>,
     /// CPU threads. Default: all cores.
     #[arg(long, env = "MINUTES_LLM_THREADS", value_name = "N")]
