@@ -561,6 +561,7 @@ impl SummarizeSettings {
                 4096
             },
             temperature: 0.2,
+            ground_names: language.as_deref().is_none_or(|l| l == stt.language),
         };
         let config_dir = config_dir();
         let prompts = PromptSet::load(

@@ -299,6 +299,37 @@ fn prompts_larger_than_the_context_are_split_not_cut() {
 }
 
 #[test]
+fn names_never_said_are_removed_from_the_minutes() {
+    let llm = FakeLlm::start(Faults {
+        invent_names: true,
+        ..Faults::default()
+    });
+    let dir = scratch();
+    let input = planted_transcript(dir.path(), 3);
+    let out = summarize(&llm, &input, &["--no-correct"]);
+    let md = stdout(&out);
+    assert!(!md.contains("Zebediah"), "an invented name survived: {md}");
+    assert!(md.contains("Mina"), "a name that was said is kept: {md}");
+    assert!(
+        md.contains("- [ ] Book the room"),
+        "the task stays, without the owner: {md}"
+    );
+    assert!(
+        stderr_of(&out).contains("never said"),
+        "{}",
+        stderr_of(&out)
+    );
+    // Minutes in another language than the recording's may transliterate
+    // names, so they are left alone there.
+    let out = summarize(
+        &llm,
+        &input,
+        &["--no-correct", "-l", "ko", "--audio-language", "en"],
+    );
+    assert!(stdout(&out).contains("Zebediah"));
+}
+
+#[test]
 fn json_schema_falls_back_to_json_object() {
     let llm = FakeLlm::start(Faults {
         reject_json_schema: true,

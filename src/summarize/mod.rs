@@ -35,6 +35,9 @@ pub struct Options {
     pub allow_partial: bool,
     pub max_output_tokens: u32,
     pub temperature: f32,
+    /// Remove names never said in the recording (only sound when the
+    /// minutes are in the transcript's language: names are not transliterated).
+    pub ground_names: bool,
 }
 
 /// A stretch of the recording the minutes could not cover.
@@ -53,6 +56,8 @@ pub struct Report {
     pub corrections_applied: usize,
     pub corrections_rejected: usize,
     pub timestamps_dropped: usize,
+    /// Participants and action-item owners removed as never said.
+    pub names_dropped: usize,
     pub missing: Vec<Gap>,
     pub seconds: StageSeconds,
 }

@@ -162,6 +162,20 @@ pub async fn run<L: Llm>(
     };
     minutes.tidy();
     report.timestamps_dropped = minutes.check_times(ctx.duration);
+    if opts.ground_names {
+        let mut said = opts.glossary.clone();
+        for s in &transcript {
+            said.push('\n');
+            said.push_str(&s.text);
+        }
+        report.names_dropped = minutes.check_names(&said);
+        if report.names_dropped > 0 {
+            on_event(Event::Warning(format!(
+                "{} names never said in the recording were removed (participants, owners)",
+                report.names_dropped
+            )));
+        }
+    }
     if report.timestamps_dropped > 0 {
         on_event(Event::Warning(format!(
             "{} timestamps outside the recording were dropped",

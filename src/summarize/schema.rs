@@ -107,6 +107,44 @@ impl Minutes {
         dropped
     }
 
+    /// Drops participants, and clears action-item owners, whose names were
+    /// never said: a name the model made up is worse than none. `said` is
+    /// the transcript with the glossary. Returns how many were removed.
+    ///
+    /// A name counts as said when one of its words is: a Latin-script word
+    /// of 3+ letters as a whole word, a word in another script (Korean
+    /// names take particles: 민수가) of 2+ characters anywhere, or its last
+    /// two characters (the given name of 김민수, said as 민수 씨).
+    pub fn check_names(&mut self, said: &str) -> usize {
+        let said = said.to_lowercase();
+        let words: std::collections::HashSet<&str> = said
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let grounded = |name: &str| {
+            name.to_lowercase()
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|w| match w.is_ascii() {
+                    true => w.len() >= 3 && words.contains(w),
+                    false => {
+                        let n = w.chars().count();
+                        let given: String = w.chars().skip(n.saturating_sub(2)).collect();
+                        n >= 2 && (said.contains(w) || said.contains(&given))
+                    }
+                })
+        };
+        let before = self.participants.len();
+        self.participants.retain(|p| grounded(p));
+        let mut removed = before - self.participants.len();
+        for a in &mut self.action_items {
+            if a.owner.as_deref().is_some_and(|o| !grounded(o)) {
+                a.owner = None;
+                removed += 1;
+            }
+        }
+        removed
+    }
+
     /// Blank optional strings (`""`, `"null"`, `"none"`) become none.
     pub fn tidy(&mut self) {
         let clean = |o: &mut Option<String>| {
@@ -173,5 +211,41 @@ mod tests {
             s["properties"]["action_items"]["items"]["additionalProperties"],
             false
         );
+    }
+
+    #[test]
+    fn names_never_said_are_removed() {
+        let mut m = Minutes {
+            participants: vec![
+                "Mina Park".into(),
+                "John Smith".into(),
+                "김민수".into(),
+                "이영희".into(),
+                "Al".into(),
+            ],
+            action_items: vec![
+                ActionItem {
+                    task: "a".into(),
+                    owner: Some("Mina".into()),
+                    ..ActionItem::default()
+                },
+                ActionItem {
+                    task: "b".into(),
+                    owner: Some("Bob Brown".into()),
+                    ..ActionItem::default()
+                },
+                ActionItem {
+                    task: "c".into(),
+                    owner: Some("민수".into()),
+                    ..ActionItem::default()
+                },
+            ],
+            ..Minutes::default()
+        };
+        let said = "Okay, mina will send it. 민수가 검토합니다. Also: announcements.";
+        assert_eq!(m.check_names(said), 4);
+        assert_eq!(m.participants, ["Mina Park", "김민수"]);
+        let owners: Vec<Option<&str>> = m.action_items.iter().map(|a| a.owner.as_deref()).collect();
+        assert_eq!(owners, [Some("Mina"), None, Some("민수")]);
     }
 }

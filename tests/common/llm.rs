@@ -40,6 +40,8 @@ pub struct Faults {
     /// The model's context in characters of the user message: a longer
     /// prompt is refused with 400 `context_length_exceeded`, as OpenAI does.
     pub context_chars: Option<usize>,
+    /// Map notes name a participant and an owner nobody mentioned.
+    pub invent_names: bool,
 }
 
 #[derive(Default)]
@@ -147,7 +149,7 @@ fn answer(content: &str, finish: &str, body: &Value) -> ResponseTemplate {
     }))
 }
 
-fn map_notes(user: &str) -> Value {
+fn map_notes(user: &str, invent_names: bool) -> Value {
     let transcript = between(user, "<transcript>", "</transcript>");
     let first_time = transcript
         .trim()
@@ -165,17 +167,24 @@ fn map_notes(user: &str) -> Value {
             .into_iter()
             .map(|t| format!("Discussed {t}")),
     );
-    json!({
+    let mut notes = json!({
         "title": "Part", "summary": summary,
         "decisions": [{"decision": "Adopt the plan", "time": first_time}],
         "action_items": [{"task": "Send the report", "owner": "Mina", "due": null, "time": first_time}],
         "open_questions": [], "topics": [{"title": "Planning", "start": first_time}], "participants": ["Mina"]
-    })
+    });
+    if invent_names {
+        notes["participants"] = json!(["Mina", "Zebediah Quarles"]);
+        notes["action_items"].as_array_mut().unwrap().push(
+            json!({"task": "Book the room", "owner": "Zebediah", "due": null, "time": first_time}),
+        );
+    }
+    notes
 }
 
 fn merged_notes(user: &str, title: &str) -> Value {
     let notes = between(user, "<notes>", "</notes>");
-    let mut out = json!({"title": title, "summary": [], "decisions": [], "action_items": [], "open_questions": [], "topics": [], "participants": ["Mina"]});
+    let mut out = json!({"title": title, "summary": [], "decisions": [], "action_items": [], "open_questions": [], "topics": [], "participants": []});
     for line in notes.lines() {
         let Some(i) = line.find('{') else { continue };
         let Ok(v) = serde_json::from_str::<Value>(&line[i..]) else {
@@ -186,6 +195,12 @@ fn merged_notes(user: &str, title: &str) -> Value {
                 let mut merged = dst;
                 merged.extend(src.iter().cloned());
                 out[key] = Value::Array(merged);
+            }
+        }
+        for p in v["participants"].as_array().into_iter().flatten() {
+            let list = out["participants"].as_array_mut().unwrap();
+            if !list.contains(p) {
+                list.push(p.clone());
             }
         }
     }
@@ -271,13 +286,13 @@ impl Respond for Responder {
                     answer("{\"title\": \"Pa", "length", &body)
                 }
                 "map" if once("invalid", f.invalid_json_map_once) => {
-                    let text = map_notes(&user)
+                    let text = map_notes(&user, f.invent_names)
                         .to_string()
                         .replacen("\"summary\":[", "\"summary\":[\"extra\",", 1)
                         .replacen("]", ",]", 1);
                     answer(&format!("Here are the notes:\n{text}"), "stop", &body)
                 }
-                "map" => answer(&map_notes(&user).to_string(), "stop", &body),
+                "map" => answer(&map_notes(&user, f.invent_names).to_string(), "stop", &body),
                 "repair" => {
                     let broken = between(&user, "<json>", "</json>");
                     let fixed = broken.replace(",]", "]").replace(",}", "}");
@@ -314,7 +329,7 @@ pub fn planted_transcript(dir: &std::path::Path, n: usize) -> std::path::PathBuf
         .map(|i| {
             let start = (i - 1) as f64 * 60.0;
             json!({"start": start, "end": start + 50.0,
-                   "text": format!("Item {i}: we talked about teh budget line TOKEN-{i} and agreed to review it with the team next week.")})
+                   "text": format!("Item {i}: we talked about teh budget line TOKEN-{i} and agreed to review it with Mina next week.")})
         })
         .collect();
     let t = json!({"source": "planted", "model": "tiny.en", "language": "en", "duration": n as f64 * 60.0, "segments": segments});
