@@ -562,6 +562,7 @@ impl SummarizeSettings {
             },
             temperature: 0.2,
             ground_names: language.as_deref().is_none_or(|l| l == stt.language),
+            overlap: llm.local.is_none(),
         };
         let config_dir = config_dir();
         let prompts = PromptSet::load(

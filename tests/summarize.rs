@@ -592,3 +592,48 @@ fn map_calls_start_while_the_recording_is_still_being_transcribed() {
         "the first chunk waited for the whole transcription:\n{err}"
     );
 }
+
+#[test]
+fn the_bundled_local_model_waits_for_the_transcription() {
+    // `minutes` starts its local server through MINUTES_LLM_SERVER: here a
+    // stand-in that announces the test's OpenAI-protocol server and, like
+    // minutes-llm, lives until its stdin closes.
+    let llm = FakeLlm::start(Faults::default());
+    let dir = scratch();
+    let server = dir.path().join("fake-minutes-llm");
+    std::fs::write(
+        &server,
+        format!(
+            "#!/bin/sh\necho \"listening on {}\"\ncat >/dev/null\n",
+            llm.server.uri()
+        ),
+    )
+    .unwrap();
+    let mut perms = std::fs::metadata(&server).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&server, perms).unwrap();
+    let gguf = dir.path().join("local.gguf");
+    std::fs::write(&gguf, b"GGUF").unwrap();
+    let out = minutes()
+        .env("MINUTES_LLM_SERVER", &server)
+        .args(["-v", "summarize", "--llm", "local", "--llm-model"])
+        .arg(&gguf)
+        .args(["--chunk-tokens", "100", "--no-correct", "-m"])
+        .arg(model())
+        .arg(fixture("speech-216s.wav"))
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    let first_map = err
+        .find("map: part 1 summarised")
+        .expect("map progress line");
+    let transcribed = err
+        .find("transcription finished")
+        .expect("transcription end line");
+    assert!(
+        transcribed < first_map,
+        "a local model call competed with whisper for the CPU:\n{err}"
+    );
+    assert!(llm.seen().iter().filter(|s| s.stage == "map").count() >= 2);
+}

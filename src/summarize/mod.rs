@@ -38,6 +38,10 @@ pub struct Options {
     /// Remove names never said in the recording (only sound when the
     /// minutes are in the transcript's language: names are not transliterated).
     pub ground_names: bool,
+    /// Start map calls while the recording is still being transcribed. Off
+    /// for the bundled local model: it and whisper.cpp would fight over the
+    /// same cores (both spin-wait), which costs far more than it overlaps.
+    pub overlap: bool,
 }
 
 /// A stretch of the recording the minutes could not cover.

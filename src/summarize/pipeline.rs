@@ -70,13 +70,18 @@ pub async fn run<L: Llm>(
     let mut results: Vec<ChunkResult> = Vec::new();
     {
         let mut pending = FuturesUnordered::new();
+        // Chunks waiting for the transcription to end (when not overlapping).
+        let mut held = Vec::new();
         loop {
             tokio::select! {
                 next = segments.recv() => match next {
                     Some(segment) => {
                         for chunk in chunker.push(segment) {
                             on_event(Event::ChunkReady { index: chunk.index });
-                            pending.push(process_chunk(&ctx, chunk));
+                            match opts.overlap {
+                                true => pending.push(process_chunk(&ctx, chunk)),
+                                false => held.push(chunk),
+                            }
                         }
                     }
                     None => break,
@@ -86,6 +91,9 @@ pub async fn run<L: Llm>(
         }
         if let Some(chunk) = chunker.finish() {
             on_event(Event::ChunkReady { index: chunk.index });
+            held.push(chunk);
+        }
+        for chunk in held {
             pending.push(process_chunk(&ctx, chunk));
         }
         while let Some(done) = pending.next().await {
