@@ -50,7 +50,7 @@ pub enum Command {
     Speak(SpeakArgs),
     /// Run the bundled local LLM as an OpenAI-compatible server, in the foreground.
     Serve(ServeArgs),
-    /// List, download and import speech-recognition models.
+    /// List, download and import models: whisper.cpp speech models and local LLMs (GGUF).
     #[command(subcommand)]
     Models(ModelsCommand),
 }
