@@ -73,7 +73,7 @@ fn run(cli: Cli, printer: &Printer) -> Result<()> {
                 &settings::local_models(dir),
                 dir,
             )?;
-            commands::serve::run(&model, &args)
+            commands::serve::run(&model, &args, printer)
         }
         Command::Speak(args) => {
             let live = args.to.is_none() && !args.text;

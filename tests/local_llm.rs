@@ -455,3 +455,74 @@ fn the_two_engines_never_share_a_binary() {
         "minutes-llm links whisper.cpp"
     );
 }
+
+/// Starts `minutes serve` on loopback; returns the process and its URL.
+fn serve(gguf: &std::path::Path, token: &str) -> (Child, String) {
+    let mut child = minutes_process()
+        .args(["serve", "--llm-model"])
+        .arg(gguf)
+        .args(["--host", "127.0.0.1", "--port", "0"])
+        .env("MINUTES_LLM_TOKEN", token)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_string();
+    (child, url)
+}
+
+#[test]
+fn serve_runs_the_bundled_server_for_other_tools_and_goes_with_its_parent() {
+    let _turn = heavy();
+    let dir = scratch();
+    // With a token: other tools must send it.
+    let gguf = unique_model(dir.path(), "serve-e2e");
+    let (mut child, url) = serve(&gguf, "t0k");
+    let client = reqwest::blocking::Client::new();
+    let models = |token: Option<&str>| {
+        let mut req = client.get(format!("{url}/v1/models"));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().unwrap()
+    };
+    assert_eq!(models(None).status().as_u16(), 401);
+    let listed: Value = models(Some("t0k")).json().unwrap();
+    assert_eq!(listed["data"][0]["id"], "serve-e2e", "{listed}");
+    // Killed hard, `minutes serve` takes its server with it.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    wait_until("the server to exit", 30, || {
+        processes_with("serve-e2e.gguf").is_empty()
+    });
+    // Beyond loopback without a token: it serves, and warns.
+    let open = unique_model(dir.path(), "serve-open");
+    let mut cmd = minutes_process();
+    let mut child = cmd
+        .args(["serve", "--llm-model"])
+        .arg(&open)
+        .args(["--host", "0.0.0.0", "--port", "0"])
+        .env_remove("MINUTES_LLM_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("without a token"), "{first}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    wait_until("the open server to exit", 30, || {
+        processes_with("serve-open.gguf").is_empty()
+    });
+}

@@ -5,8 +5,20 @@ use std::path::Path;
 use crate::cli::ServeArgs;
 use crate::error::{Error, ErrorKind, Result};
 use crate::llm::local::{ServerArgs, cannot_start};
+use crate::ui::Printer;
 
-pub fn run(model: &Path, args: &ServeArgs) -> Result<()> {
+pub fn run(model: &Path, args: &ServeArgs, printer: &Printer) -> Result<()> {
+    let loopback = args
+        .host
+        .parse::<std::net::IpAddr>()
+        .map_or(args.host == "localhost", |ip| ip.is_loopback());
+    if !loopback && std::env::var_os("MINUTES_LLM_TOKEN").is_none() {
+        printer.warn(format!(
+            "serving on {} without a token: anyone who reaches it can use the model; \
+             set MINUTES_LLM_TOKEN to require `Authorization: Bearer TOKEN`",
+            args.host
+        ));
+    }
     let status = ServerArgs {
         model,
         host: &args.host,
@@ -15,7 +27,16 @@ pub fn run(model: &Path, args: &ServeArgs) -> Result<()> {
         threads: args.threads,
     }
     .command()
-    .status()
+    // The server exits when this process does, however it ends: its stdin
+    // is a pipe held here until the server is done.
+    .arg("--watch-stdin")
+    .stdin(std::process::Stdio::piped())
+    .spawn()
+    .and_then(|mut child| {
+        // `wait` would close a stdin it still holds; keep the pipe open here.
+        let _pipe = child.stdin.take();
+        child.wait()
+    })
     .map_err(|e| cannot_start(&e))?;
     match status.code() {
         Some(0) => Ok(()),

@@ -124,14 +124,21 @@ fn serve(args: Args) -> Result<(), (u8, String)> {
         println!("listening on http://{addr}");
         let _ = std::io::stdout().flush();
         let shutdown = async move {
-            if args.watch_stdin {
-                let _ = tokio::task::spawn_blocking(|| {
-                    let mut sink = Vec::new();
-                    let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
-                })
-                .await;
-            } else {
-                let _ = tokio::signal::ctrl_c().await;
+            let parent_gone = async {
+                match args.watch_stdin {
+                    true => {
+                        let _ = tokio::task::spawn_blocking(|| {
+                            let mut sink = Vec::new();
+                            let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
+                        })
+                        .await;
+                    }
+                    false => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = parent_gone => {}
+                _ = tokio::signal::ctrl_c() => {}
             }
         };
         axum::serve(listener, router)
