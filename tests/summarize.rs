@@ -315,6 +315,10 @@ fn names_never_said_are_removed_from_the_minutes() {
         "the task stays, without the owner: {md}"
     );
     assert!(
+        !md.contains("2019-07-31"),
+        "an invented due date survived: {md}"
+    );
+    assert!(
         stderr_of(&out).contains("never said"),
         "{}",
         stderr_of(&out)
@@ -326,7 +330,8 @@ fn names_never_said_are_removed_from_the_minutes() {
         &input,
         &["--no-correct", "-l", "ko", "--audio-language", "en"],
     );
-    assert!(stdout(&out).contains("Zebediah"));
+    let md = stdout(&out);
+    assert!(md.contains("Zebediah") && md.contains("2019-07-31"), "{md}");
 }
 
 #[test]

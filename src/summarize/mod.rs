@@ -62,6 +62,8 @@ pub struct Report {
     pub timestamps_dropped: usize,
     /// Participants and action-item owners removed as never said.
     pub names_dropped: usize,
+    /// Action-item due dates removed as never said.
+    pub dues_dropped: usize,
     pub missing: Vec<Gap>,
     pub seconds: StageSeconds,
 }

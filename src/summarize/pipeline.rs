@@ -176,19 +176,15 @@ pub async fn run<L: Llm>(
             said.push('\n');
             said.push_str(&s.text);
         }
+        let said = super::schema::Said::new(&said);
         report.names_dropped = minutes.check_names(&said);
-        if report.names_dropped > 0 {
+        report.dues_dropped = minutes.check_dues(&said);
+        if report.names_dropped + report.dues_dropped > 0 {
             on_event(Event::Warning(format!(
-                "{} names never said in the recording were removed (participants, owners)",
-                report.names_dropped
+                "removed what was never said in the recording: {} names (participants, owners), {} due dates",
+                report.names_dropped, report.dues_dropped
             )));
         }
-    }
-    if report.timestamps_dropped > 0 {
-        on_event(Event::Warning(format!(
-            "{} timestamps outside the recording were dropped",
-            report.timestamps_dropped
-        )));
     }
     Ok((minutes, report, transcript))
 }

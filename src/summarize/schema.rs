@@ -6,6 +6,8 @@
 //! the transcript) and are checked against the recording's length: a time
 //! outside it is dropped and counted, never printed.
 
+use std::collections::HashSet;
+
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -43,6 +45,71 @@ pub struct ActionItem {
 pub struct Topic {
     pub title: String,
     pub start: Option<String>,
+}
+
+/// What was said in a recording (its transcript and glossary), to check the
+/// minutes against.
+///
+/// A name counts as said when one of its words is: a Latin-script word of 3+
+/// letters as a whole word; a word in another script of 2+ characters
+/// anywhere (Korean names take particles: 민수가), or its last two
+/// characters (the given name of 김민수, said as 민수 씨). A date counts when
+/// one of its numbers was said (18 in "the 18th") or one of its words of 4+
+/// letters ("Friday", "next week", "금요일").
+pub struct Said {
+    text: String,
+    words: HashSet<String>,
+    numbers: HashSet<String>,
+}
+
+impl Said {
+    pub fn new(text: &str) -> Said {
+        let text = text.to_lowercase();
+        let words = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect();
+        let numbers = digit_runs(&text).collect();
+        Said {
+            text,
+            words,
+            numbers,
+        }
+    }
+
+    fn word(&self, w: &str, min_latin: usize) -> bool {
+        if w.is_ascii() {
+            return w.len() >= min_latin && self.words.contains(w);
+        }
+        let n = w.chars().count();
+        let given: String = w.chars().skip(n.saturating_sub(2)).collect();
+        n >= 2 && (self.text.contains(w) || self.text.contains(&given))
+    }
+
+    pub fn name(&self, name: &str) -> bool {
+        name.to_lowercase()
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| !w.is_empty() && self.word(w, 3))
+    }
+
+    pub fn date(&self, due: &str) -> bool {
+        let due = due.to_lowercase();
+        digit_runs(&due).any(|n| self.numbers.contains(&n))
+            || due
+                .split(|c: char| !c.is_alphabetic())
+                .any(|w| !w.is_empty() && self.word(w, 4))
+    }
+}
+
+/// The numbers in a text, without leading zeros ("03" and "3" are one).
+fn digit_runs(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_ascii_digit())
+        .filter(|r| !r.is_empty())
+        .map(|r| match r.trim_start_matches('0') {
+            "" => "0".to_string(),
+            n => n.to_string(),
+        })
 }
 
 /// The JSON schema of [`Minutes`] (strict-mode compatible: every property
@@ -108,37 +175,29 @@ impl Minutes {
     }
 
     /// Drops participants, and clears action-item owners, whose names were
-    /// never said: a name the model made up is worse than none. `said` is
-    /// the transcript with the glossary. Returns how many were removed.
-    ///
-    /// A name counts as said when one of its words is: a Latin-script word
-    /// of 3+ letters as a whole word, a word in another script (Korean
-    /// names take particles: 민수가) of 2+ characters anywhere, or its last
-    /// two characters (the given name of 김민수, said as 민수 씨).
-    pub fn check_names(&mut self, said: &str) -> usize {
-        let said = said.to_lowercase();
-        let words: std::collections::HashSet<&str> = said
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .collect();
-        let grounded = |name: &str| {
-            name.to_lowercase()
-                .split(|c: char| !c.is_alphanumeric())
-                .any(|w| match w.is_ascii() {
-                    true => w.len() >= 3 && words.contains(w),
-                    false => {
-                        let n = w.chars().count();
-                        let given: String = w.chars().skip(n.saturating_sub(2)).collect();
-                        n >= 2 && (said.contains(w) || said.contains(&given))
-                    }
-                })
-        };
+    /// never said: a name the model made up is worse than none. Returns how
+    /// many were removed.
+    pub fn check_names(&mut self, said: &Said) -> usize {
         let before = self.participants.len();
-        self.participants.retain(|p| grounded(p));
+        self.participants.retain(|p| said.name(p));
         let mut removed = before - self.participants.len();
         for a in &mut self.action_items {
-            if a.owner.as_deref().is_some_and(|o| !grounded(o)) {
+            if a.owner.as_deref().is_some_and(|o| !said.name(o)) {
                 a.owner = None;
+                removed += 1;
+            }
+        }
+        removed
+    }
+
+    /// Clears due dates with nothing in them that was said (no number, no
+    /// word such as "Friday" or "next week"): dates the model made up.
+    /// Returns how many were removed.
+    pub fn check_dues(&mut self, said: &Said) -> usize {
+        let mut removed = 0;
+        for a in &mut self.action_items {
+            if a.due.as_deref().is_some_and(|d| !said.date(d)) {
+                a.due = None;
                 removed += 1;
             }
         }
@@ -242,10 +301,39 @@ mod tests {
             ],
             ..Minutes::default()
         };
-        let said = "Okay, mina will send it. 민수가 검토합니다. Also: announcements.";
-        assert_eq!(m.check_names(said), 4);
+        let said = Said::new("Okay, mina will send it. 민수가 검토합니다. Also: announcements.");
+        assert_eq!(m.check_names(&said), 4);
         assert_eq!(m.participants, ["Mina Park", "김민수"]);
         let owners: Vec<Option<&str>> = m.action_items.iter().map(|a| a.owner.as_deref()).collect();
         assert_eq!(owners, [Some("Mina"), None, Some("민수")]);
+    }
+
+    #[test]
+    fn due_dates_never_said_are_removed() {
+        let said =
+            Said::new("Send it by the 18th of December. 보고서는 금요일까지. Next week we review.");
+        let dues = [
+            ("2024-12-18", true),
+            ("December", true),
+            ("next week", true),
+            ("다음 주 금요일", true),
+            ("2023-12-01 15:47:56.945", false),
+            ("end of Q3", false),
+            ("Monday", false),
+        ];
+        let mut m = Minutes {
+            action_items: dues
+                .iter()
+                .map(|(d, _)| ActionItem {
+                    due: Some(d.to_string()),
+                    ..ActionItem::default()
+                })
+                .collect(),
+            ..Minutes::default()
+        };
+        assert_eq!(m.check_dues(&said), 3);
+        for (a, (d, kept)) in m.action_items.iter().zip(dues) {
+            assert_eq!(a.due.is_some(), kept, "{d}");
+        }
     }
 }

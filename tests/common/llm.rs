@@ -40,7 +40,7 @@ pub struct Faults {
     /// The model's context in characters of the user message: a longer
     /// prompt is refused with 400 `context_length_exceeded`, as OpenAI does.
     pub context_chars: Option<usize>,
-    /// Map notes name a participant and an owner nobody mentioned.
+    /// Map notes name a participant, an owner and a due date nobody mentioned.
     pub invent_names: bool,
 }
 
@@ -176,7 +176,7 @@ fn map_notes(user: &str, invent_names: bool) -> Value {
     if invent_names {
         notes["participants"] = json!(["Mina", "Zebediah Quarles"]);
         notes["action_items"].as_array_mut().unwrap().push(
-            json!({"task": "Book the room", "owner": "Zebediah", "due": null, "time": first_time}),
+            json!({"task": "Book the room", "owner": "Zebediah", "due": "2019-07-31", "time": first_time}),
         );
     }
     notes
