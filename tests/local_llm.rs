@@ -42,15 +42,7 @@ impl LocalServer {
             .stderr(log)
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_string();
+        let url = listening_url(&mut child);
         LocalServer { child, url }
     }
 
@@ -467,16 +459,20 @@ fn serve(gguf: &std::path::Path, token: &str) -> (Child, String) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let url = listening_url(&mut child);
+    (child, url)
+}
+
+/// The URL of a server from its first line on stdout, `listening on URL`.
+fn listening_url(child: &mut Child) -> String {
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let url = line
-        .trim()
+    line.trim()
         .strip_prefix("listening on ")
-        .unwrap()
-        .to_string();
-    (child, url)
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string()
 }
 
 #[test]
