@@ -1,10 +1,13 @@
 //! The correction pass: the model fixes recognition errors segment by
 //! segment, with the glossary's names and terms in mind.
 //!
-//! Guarded, because a model asked to proofread sometimes rewrites,
-//! summarises or drops lines: a chunk whose answer changes the set of
-//! segments, or changes more than a set share of the words, is rejected in
-//! favour of the original (with a warning). Timestamps are never touched.
+//! The model lists only the segments it changed (id and whole new text), so
+//! a clean transcript costs almost no output tokens; a model that lists
+//! every segment anyway is fine too. Guarded, because a model asked to
+//! proofread sometimes rewrites, summarises or drops lines: an answer with
+//! unknown or repeated ids, an emptied segment, or more than a set share of
+//! the chunk's words changed is rejected in favour of the original (with a
+//! warning). Timestamps are never touched.
 
 use serde::Deserialize;
 use serde_json::json;
@@ -37,7 +40,7 @@ pub enum Verdict {
 }
 
 fn schema() -> Schema {
-    let item = json!({"type": "object", "properties": {"id": {"type": "integer"}, "text": {"type": "string", "maxLength": 2000}},
+    let item = json!({"type": "object", "properties": {"id": {"type": "integer", "minimum": 1}, "text": {"type": "string", "maxLength": 2000}},
         "required": ["id", "text"], "additionalProperties": false});
     Schema {
         name: "corrected_segments",
@@ -90,8 +93,8 @@ impl<L: Llm> Corrector<'_, '_, L> {
         let originals: Vec<&str> = chunk.segments.iter().map(|s| s.text.as_str()).collect();
         let verdict = judge(&originals, &corrected.segments, self.max_change);
         if let Verdict::Applied { .. } = verdict {
-            for (segment, fixed) in chunk.segments.iter_mut().zip(corrected.segments) {
-                segment.text = fixed.text.trim().to_string();
+            for fixed in corrected.segments {
+                chunk.segments[fixed.id - 1].text = fixed.text.trim().to_string();
             }
         }
         Ok(verdict)
@@ -117,24 +120,25 @@ impl<L: Llm> Corrector<'_, '_, L> {
 }
 
 fn judge(originals: &[&str], corrected: &[CorrectedSegment], max_change: f64) -> Verdict {
-    if corrected.len() != originals.len() {
-        return Verdict::Rejected(format!(
-            "{} segments came back for {}",
-            corrected.len(),
-            originals.len()
-        ));
-    }
-    if corrected.iter().enumerate().any(|(i, c)| c.id != i + 1) {
-        return Verdict::Rejected("segments were reordered, merged or renumbered".into());
+    let mut after: Vec<&str> = originals.to_vec();
+    let mut seen = vec![false; originals.len()];
+    for c in corrected {
+        let Some(slot) = c.id.checked_sub(1).filter(|i| *i < originals.len()) else {
+            return Verdict::Rejected(format!("segment {} does not exist", c.id));
+        };
+        if std::mem::replace(&mut seen[slot], true) {
+            return Verdict::Rejected(format!("segment {} came back twice", c.id));
+        }
+        if c.text.trim().is_empty() && !originals[slot].trim().is_empty() {
+            return Verdict::Rejected(format!("segment {} was emptied", c.id));
+        }
+        after[slot] = &c.text;
     }
     let before: Vec<&str> = originals
         .iter()
         .flat_map(|t| t.split_whitespace())
         .collect();
-    let after: Vec<&str> = corrected
-        .iter()
-        .flat_map(|c| c.text.split_whitespace())
-        .collect();
+    let after: Vec<&str> = after.iter().flat_map(|t| t.split_whitespace()).collect();
     let changed = word_distance(&before, &after);
     let ratio = changed as f64 / before.len().max(1) as f64;
     // A few words may always change: in a short chunk one fixed term is a large share.
@@ -179,6 +183,18 @@ mod tests {
             0.3,
         );
         assert!(matches!(v, Verdict::Applied { .. }), "{v:?}");
+        // Only the changed segment listed: the same verdict.
+        let v = judge(
+            &["we use cube ernetes", "ok"],
+            &[c(1, "we use Kubernetes")],
+            0.3,
+        );
+        assert_eq!(v, Verdict::Applied { changed_words: 2 });
+        // Nothing to fix.
+        assert_eq!(
+            judge(&["fine"], &[], 0.3),
+            Verdict::Applied { changed_words: 0 }
+        );
     }
 
     #[test]
@@ -189,9 +205,16 @@ mod tests {
             0.3,
         );
         assert!(matches!(v, Verdict::Rejected(_)));
-        let v = judge(&["a", "b"], &[c(1, "a b")], 0.3);
-        assert!(matches!(v, Verdict::Rejected(_)));
-        let v = judge(&["a", "b"], &[c(2, "b"), c(1, "a")], 0.3);
-        assert!(matches!(v, Verdict::Rejected(_)));
+        let v = judge(&["a", "b"], &[c(1, "a b"), c(2, "")], 0.3);
+        assert!(
+            matches!(v, Verdict::Rejected(_)),
+            "a merge empties a segment"
+        );
+        let v = judge(&["a", "b"], &[c(3, "b")], 0.3);
+        assert!(matches!(v, Verdict::Rejected(_)), "unknown id");
+        let v = judge(&["a", "b"], &[c(0, "b")], 0.3);
+        assert!(matches!(v, Verdict::Rejected(_)), "ids start at 1");
+        let v = judge(&["a", "b"], &[c(1, "a"), c(1, "a")], 0.3);
+        assert!(matches!(v, Verdict::Rejected(_)), "repeated id");
     }
 }

@@ -271,6 +271,8 @@ impl Respond for Responder {
                     let segs: Vec<Value> = between(&user, "<transcript>", "</transcript>")
                         .lines()
                         .filter_map(|l| l.split_once('\t'))
+                        // Like the prompt asks: only the segments it changed.
+                        .filter(|(_, text)| f.rewrite_corrections || text.contains("teh"))
                         .map(|(id, text)| {
                             let text = if f.rewrite_corrections {
                                 "completely different words here".to_string()
