@@ -219,8 +219,10 @@ pub struct SummarizeArgs {
     pub out_dir: Option<PathBuf>,
 
     /// Seconds one LLM request may take (all of its answer included).
-    #[arg(long, value_name = "SECS", default_value_t = 300.0)]
-    pub request_timeout: f64,
+    /// Default: 300; 1800 for the bundled local model, which is slow on a CPU
+    /// (a crash of it is noticed at once, not by timing out).
+    #[arg(long, value_name = "SECS")]
+    pub request_timeout: Option<f64>,
 
     /// Retries of a failed LLM request (connection errors, timeouts, 408, 409, 429, 5xx).
     #[arg(long, value_name = "N", default_value_t = 5)]

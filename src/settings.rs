@@ -569,6 +569,8 @@ impl SummarizeSettings {
             template.or_else(|| cfg.template.clone()).as_deref(),
             config_dir.as_deref(),
         )?;
+        let request_timeout =
+            request_timeout.unwrap_or(if llm.local.is_some() { 1800.0 } else { 300.0 });
         if !(request_timeout.is_finite() && request_timeout > 0.0) {
             return Err(Error::usage(
                 "--request-timeout must be a positive number of seconds",
