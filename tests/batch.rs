@@ -202,26 +202,18 @@ fn a_killed_run_resumes_without_redoing_finished_chunks() {
         delay: Duration::from_millis(700),
         ..Faults::default()
     });
-    let mut child = minutes_process()
-        .env("MINUTES_CACHE_DIR", &cache)
-        .args([
-            "-q",
-            "summarize",
-            "--llm",
-            &slow.url(),
-            "--llm-model",
-            "m",
-            "--no-correct",
-            "--jobs",
-            "1",
-            "--chunk-tokens",
-            "100",
-        ])
-        .arg(&input)
-        .arg("--out-dir")
-        .arg(&out)
-        .spawn()
-        .unwrap();
+    // One chunk at a time, so the kill lands between finished chunks.
+    let one_by_one = |llm: &FakeLlm| {
+        let mut cmd = minutes_process();
+        cmd.env("MINUTES_CACHE_DIR", &cache)
+            .args(["-q", "summarize", "--llm", &llm.url(), "--llm-model", "m"])
+            .args(["--no-correct", "--jobs", "1", "--chunk-tokens", "100"])
+            .arg(&input)
+            .arg("--out-dir")
+            .arg(&out);
+        cmd
+    };
+    let mut child = one_by_one(&slow).spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     while slow.stages().iter().filter(|s| *s == "map").count() < 4 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
@@ -232,26 +224,7 @@ fn a_killed_run_resumes_without_redoing_finished_chunks() {
     assert!(visible_files(&out).is_empty(), "no output after kill -9");
 
     let llm = FakeLlm::start(Faults::default());
-    let done = minutes()
-        .env("MINUTES_CACHE_DIR", &cache)
-        .args([
-            "-q",
-            "summarize",
-            "--llm",
-            &llm.url(),
-            "--llm-model",
-            "m",
-            "--no-correct",
-            "--jobs",
-            "1",
-            "--chunk-tokens",
-            "100",
-        ])
-        .arg(&input)
-        .arg("--out-dir")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let done = one_by_one(&llm).output().unwrap();
     assert!(done.status.success(), "{}", stderr_of(&done));
     let md = std::fs::read_to_string(out.join("meeting.md")).unwrap();
     assert_eq!(crate::common::llm::tokens(&md).len(), 10, "{md}");

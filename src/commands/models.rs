@@ -115,7 +115,10 @@ fn list(common: &Common) -> Result<()> {
         ));
     }
     for path in crate::settings::local_models(dir) {
-        let stem = catalog::rank(&path).1;
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if catalog::known(&stem).is_none() {
             let bytes = std::fs::metadata(&path).map(|m| m.len()).ok();
             rows.push(row(&stem, "llm", bytes, 0, "-", Some(&path)));

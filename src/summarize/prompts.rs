@@ -53,12 +53,7 @@ impl PromptSet {
     /// A hash of one stage's prompt text, for cache keys: changing the
     /// reduce prompt leaves correction and map results reusable.
     pub fn stage_hash(&self, stage: Stage) -> String {
-        let p = &self
-            .prompts
-            .iter()
-            .find(|(s, _)| *s == stage)
-            .expect("every stage is loaded")
-            .1;
+        let p = self.stage(stage);
         crate::hash::parts(&[stage.name(), &p.system, &p.user])
     }
 }
@@ -140,13 +135,17 @@ impl PromptSet {
 
     /// The system and user messages of `stage`, with `{{name}}` placeholders filled.
     pub fn render(&self, stage: Stage, vars: &[(&str, &str)]) -> (String, String) {
-        let p = &self
+        let p = self.stage(stage);
+        (fill(&p.system, vars), fill(&p.user, vars))
+    }
+
+    fn stage(&self, stage: Stage) -> &Prompt {
+        &self
             .prompts
             .iter()
             .find(|(s, _)| *s == stage)
             .expect("every stage is loaded")
-            .1;
-        (fill(&p.system, vars), fill(&p.user, vars))
+            .1
     }
 }
 

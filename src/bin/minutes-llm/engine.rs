@@ -151,7 +151,11 @@ fn worker(
         "context {n_ctx} tokens, {} threads, {}, flash attention {}",
         settings.threads,
         if gpu { "GPU offload" } else { "CPU" },
-        ["llama.cpp's choice", "off", "on"][(settings.flash_attn.policy() + 1) as usize]
+        match settings.flash_attn {
+            FlashAttn::Auto => "llama.cpp's choice",
+            FlashAttn::On => "on",
+            FlashAttn::Off => "off",
+        }
     );
     let template = model.chat_template(None).ok();
     let _ = ready.send(Ok(ModelInfo {
