@@ -104,6 +104,12 @@ pub struct TranscribeArgs {
     #[arg(long, value_name = "TEXT")]
     pub prompt: Option<String>,
 
+    /// Date of the meeting (YYYY-MM-DD) for the front matter and {date}.
+    /// Default: when the recording was made (its container's creation time,
+    /// else the file's time), in the local time zone.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub date: Option<jiff::civil::Date>,
+
     #[command(flatten)]
     pub batch: BatchArgs,
 }
@@ -177,6 +183,12 @@ pub struct SummarizeArgs {
     /// CPU threads for whisper.cpp.
     #[arg(short, long, value_name = "N")]
     pub threads: Option<usize>,
+
+    /// Date of the meeting (YYYY-MM-DD) for the front matter and {date}.
+    /// Default: when the recording was made (its container's creation time,
+    /// else the file's time), in the local time zone.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub date: Option<jiff::civil::Date>,
 
     /// Skip the LLM pass that fixes recognition errors.
     #[arg(long)]
@@ -351,6 +363,12 @@ pub enum ModelsCommand {
         #[arg(long)]
         q8: bool,
     },
+}
+
+/// `--date`: a calendar date, YYYY-MM-DD.
+fn parse_date(text: &str) -> Result<jiff::civil::Date, String> {
+    text.parse::<jiff::civil::Date>()
+        .map_err(|_| format!("expected a date as YYYY-MM-DD, not {text:?}"))
 }
 
 #[cfg(test)]

@@ -143,7 +143,7 @@ pub fn fetch(
     if !starts_with(&part, source.magic)? {
         return Err(mismatch("not a model file of the expected format"));
     }
-    std::fs::rename(&part, target).map_err(|e| Error::write(target, &e))?;
+    crate::sink::rename_durably(&part, target)?;
     printer.status(format!(
         "pulled {name} ({size} bytes, sha256 {got256}) to {}",
         target.display()

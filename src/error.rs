@@ -27,6 +27,9 @@ pub enum ErrorKind {
     Temporary,
     /// The configuration is invalid or incomplete (78).
     Config,
+    /// Whoever read stdout went away (`| head`): not a failure (0). The run
+    /// still finishes its bookkeeping (report, metrics) before it exits.
+    StdoutClosed,
 }
 
 impl ErrorKind {
@@ -41,6 +44,7 @@ impl ErrorKind {
             ErrorKind::CannotWrite => 73,
             ErrorKind::Temporary => 75,
             ErrorKind::Config => 78,
+            ErrorKind::StdoutClosed => 0,
         }
     }
 }
@@ -84,9 +88,9 @@ impl Error {
     /// Classifies an I/O error met while reading `path`.
     pub fn read(path: &Path, err: &std::io::Error) -> Self {
         let kind = match err.kind() {
-            std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
-                ErrorKind::MissingInput
-            }
+            std::io::ErrorKind::NotFound
+            | std::io::ErrorKind::NotADirectory
+            | std::io::ErrorKind::PermissionDenied => ErrorKind::MissingInput,
             std::io::ErrorKind::IsADirectory => ErrorKind::BadInput,
             _ => ErrorKind::BadInput,
         };
@@ -130,6 +134,7 @@ pub fn io_reason(err: &std::io::Error) -> String {
         std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         std::io::ErrorKind::IsADirectory => "is a directory".to_string(),
+        std::io::ErrorKind::NotADirectory => "not a directory in the path".to_string(),
         _ => {
             let s = err.to_string();
             match s.find(" (os error") {
@@ -169,11 +174,12 @@ mod tests {
             ErrorKind::CannotWrite,
             ErrorKind::Temporary,
             ErrorKind::Config,
+            ErrorKind::StdoutClosed,
         ];
         let mut codes: Vec<u8> = kinds.iter().map(|k| k.exit_code()).collect();
         codes.sort();
         codes.dedup();
-        assert_eq!(codes, vec![1, 2, 65, 66, 69, 73, 75, 78]);
+        assert_eq!(codes, vec![0, 1, 2, 65, 66, 69, 73, 75, 78]);
     }
 
     #[test]

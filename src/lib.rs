@@ -7,6 +7,7 @@ pub mod batch;
 pub mod cli;
 pub mod commands;
 pub mod download;
+pub mod env;
 pub mod error;
 pub mod hash;
 pub mod llm;
@@ -18,6 +19,7 @@ pub mod speak;
 pub mod stt;
 pub mod summarize;
 pub mod transcript;
+pub mod transcription;
 pub mod ui;
 
 use std::process::ExitCode;

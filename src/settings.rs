@@ -20,6 +20,7 @@ use crate::llm::retry::RetryPolicy;
 use crate::speak;
 use crate::stt::{SttOptions, registry};
 use crate::summarize::{self, prompts::PromptSet};
+use crate::transcription::TranscriptionSettings;
 
 /// The config file's contents (`$XDG_CONFIG_HOME/minutes/config.yaml`).
 #[derive(Debug, Default, Deserialize)]
@@ -33,8 +34,8 @@ pub struct Config {
     /// LLM server URL or `openai`.
     pub llm: Option<String>,
     pub llm_model: Option<String>,
-    /// API key; the file must then be readable by its owner only.
-    pub llm_api_key: Option<String>,
+    /// API key; the file must then be readable by its owner only. Never printed.
+    pub llm_api_key: Option<Secret>,
     /// Language of the minutes.
     pub summary_language: Option<String>,
     pub jobs: Option<usize>,
@@ -143,11 +144,9 @@ impl Output {
 #[derive(Debug)]
 pub struct TranscribeSettings {
     pub inputs: Vec<PathBuf>,
-    pub model_name: String,
-    pub model_path: PathBuf,
     pub format: TranscriptFormat,
     pub output: Output,
-    pub stt: SttOptions,
+    pub transcription: TranscriptionSettings,
     pub batch: BatchSettings,
     /// Hash of everything that shapes the output (for skipping unchanged inputs).
     pub settings_hash: String,
@@ -165,6 +164,7 @@ impl TranscribeSettings {
             threads,
             beam,
             prompt,
+            date,
             batch,
         } = args;
         let cfg = &common.config;
@@ -189,15 +189,17 @@ impl TranscribeSettings {
             "transcribe",
             &model_name,
             &model_size.to_string(),
-            &format!("{stt:?}|{format:?}|{}", batch.name),
+            &format!("{}|{format:?}|{}|{date:?}", stt.key(), batch.name),
         ]);
         Ok(TranscribeSettings {
             inputs: files,
-            model_name,
-            model_path,
             format,
             output,
-            stt,
+            transcription: TranscriptionSettings {
+                model: Some((model_name, model_path)),
+                stt,
+                date,
+            },
             batch,
             settings_hash,
         })
@@ -220,12 +222,16 @@ pub(crate) fn stt_options(
             .with_hint("use a code such as en, ko, de, or auto"));
     }
     let threads = threads.or(cfg.threads).unwrap_or_else(default_threads);
-    if threads == 0 {
-        return Err(Error::usage("--threads must be at least 1"));
+    if !(1..=MAX_THREADS).contains(&threads) {
+        return Err(Error::usage(format!(
+            "--threads must be between 1 and {MAX_THREADS}, not {threads}"
+        )));
     }
     let beam = beam.or(cfg.beam);
-    if beam == Some(0) {
-        return Err(Error::usage("--beam must be at least 1"));
+    if beam.is_some_and(|b| !(1..=MAX_BEAM).contains(&b)) {
+        return Err(Error::usage(format!(
+            "--beam must be between 1 and {MAX_BEAM}"
+        )));
     }
     let prompt = prompt.filter(|p| !p.trim().is_empty());
     Ok(SttOptions {
@@ -234,6 +240,26 @@ pub(crate) fn stt_options(
         beam,
         prompt,
     })
+}
+
+/// Bounds of numeric flags: beyond them a value is a typo, and would
+/// overflow a timer, a semaphore or a C int further down.
+const MAX_JOBS: usize = 1024;
+const MAX_THREADS: usize = 1024;
+const MAX_BEAM: usize = 16;
+const MAX_RETRIES: u32 = 100;
+const MAX_CHUNK_TOKENS: usize = 1_000_000;
+/// A week: the longest timeout or deadline that makes sense for one run.
+const MAX_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
+
+/// A positive number of seconds, at most a week, as a duration.
+fn seconds(flag: &str, value: f64) -> Result<Duration> {
+    if !(value.is_finite() && value > 0.0 && value <= MAX_SECONDS) {
+        return Err(Error::usage(format!(
+            "{flag} must be a positive number of seconds, at most {MAX_SECONDS} (a week), not {value}"
+        )));
+    }
+    Ok(Duration::from_secs_f64(value))
 }
 
 /// All cores, capped where whisper.cpp stops gaining.
@@ -331,7 +357,6 @@ impl LlmSettings {
         cfg: &Config,
         models_dir: &Path,
     ) -> Result<Self> {
-        let env_key = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let model = model.or_else(|| cfg.llm_model.clone());
         let local_present = local_models(models_dir);
         let choice = llm
@@ -341,7 +366,7 @@ impl LlmSettings {
                     || model.as_deref().is_some_and(|m| m.ends_with(".gguf")))
                 .then(|| "local".into())
             })
-            .or_else(|| env_key("OPENAI_API_KEY").map(|_| "openai".into()));
+            .or_else(|| crate::env::openai_api_key().map(|_| "openai".into()));
         let Some(choice) = choice else {
             return Err(Error::config("no LLM is configured").with_hint(format!(
                 "pull a local model with `minutes models pull {}` (or pass --llm local --llm-model FILE.gguf), \
@@ -383,14 +408,15 @@ impl LlmSettings {
             }
         };
         // OPENAI_API_KEY goes to OpenAI only: never hand it to another server.
-        let key = env_key("MINUTES_LLM_API_KEY")
+        let key = crate::env::llm_api_key()
             .or_else(|| {
                 if base_url == OPENAI_URL {
-                    env_key("OPENAI_API_KEY")
+                    crate::env::openai_api_key()
                 } else {
                     None
                 }
             })
+            .map(Secret::new)
             .or_else(|| cfg.llm_api_key.clone())
             .unwrap_or_default();
         if base_url == OPENAI_URL && key.is_empty() {
@@ -400,7 +426,7 @@ impl LlmSettings {
         Ok(LlmSettings {
             base_url,
             model,
-            key: Secret::new(key),
+            key,
             local: None,
         })
     }
@@ -415,9 +441,7 @@ impl LlmSettings {
 pub struct SummarizeSettings {
     pub inputs: Vec<PathBuf>,
     pub llm: LlmSettings,
-    /// The whisper model, resolved when some input is a recording.
-    pub stt_model: Option<(String, PathBuf)>,
-    pub stt: SttOptions,
+    pub transcription: TranscriptionSettings,
     pub options: summarize::Options,
     /// The language code asked for, if any (front matter).
     pub language: Option<String>,
@@ -471,6 +495,7 @@ impl SummarizeSettings {
             audio_language,
             stt_model,
             threads,
+            date,
             no_correct,
             glossary,
             chunk_tokens,
@@ -529,8 +554,10 @@ impl SummarizeSettings {
         let jobs = jobs
             .or(cfg.jobs)
             .unwrap_or(if llm.local.is_some() { 1 } else { 4 });
-        if jobs == 0 {
-            return Err(Error::usage("--jobs must be at least 1"));
+        if !(1..=MAX_JOBS).contains(&jobs) {
+            return Err(Error::usage(format!(
+                "--jobs must be between 1 and {MAX_JOBS}, not {jobs}"
+            )));
         }
         let big = llm.is_openai()
             || ["gpt-4", "gpt-5", "o1", "o3", "o4"]
@@ -540,8 +567,10 @@ impl SummarizeSettings {
             chunk_tokens
                 .or(cfg.chunk_tokens)
                 .unwrap_or(if big { 6000 } else { 2000 });
-        if chunk_tokens < 100 {
-            return Err(Error::usage("--chunk-tokens must be at least 100"));
+        if !(100..=MAX_CHUNK_TOKENS).contains(&chunk_tokens) {
+            return Err(Error::usage(format!(
+                "--chunk-tokens must be between 100 and {MAX_CHUNK_TOKENS}, not {chunk_tokens}"
+            )));
         }
         let options = summarize::Options {
             language: language_name,
@@ -569,27 +598,21 @@ impl SummarizeSettings {
             template.or_else(|| cfg.template.clone()).as_deref(),
             config_dir.as_deref(),
         )?;
-        let request_timeout =
-            request_timeout.unwrap_or(if llm.local.is_some() { 1800.0 } else { 300.0 });
-        if !(request_timeout.is_finite() && request_timeout > 0.0) {
-            return Err(Error::usage(
-                "--request-timeout must be a positive number of seconds",
-            ));
+        let request_timeout = seconds(
+            "--request-timeout",
+            request_timeout.unwrap_or(if llm.local.is_some() { 1800.0 } else { 300.0 }),
+        )?;
+        if retries > MAX_RETRIES {
+            return Err(Error::usage(format!(
+                "--retries must be at most {MAX_RETRIES}, not {retries}"
+            )));
         }
         let retry = RetryPolicy {
-            request_timeout: Duration::from_secs_f64(request_timeout),
-            max_attempts: retries + 1,
+            request_timeout,
+            max_attempts: retries.saturating_add(1),
             ..RetryPolicy::default()
         };
-        let deadline = match deadline {
-            Some(d) if d.is_finite() && d > 0.0 => Some(Duration::from_secs_f64(d)),
-            Some(_) => {
-                return Err(Error::usage(
-                    "--deadline must be a positive number of seconds",
-                ));
-            }
-            None => None,
-        };
+        let deadline = deadline.map(|d| seconds("--deadline", d)).transpose()?;
         let stt_id = stt_model
             .as_ref()
             .map(|(n, p)| format!("{n}:{}", std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)));
@@ -597,21 +620,24 @@ impl SummarizeSettings {
             env!("CARGO_PKG_VERSION"),
             "summarize",
             &stt_id.unwrap_or_default(),
-            &format!("{stt:?}"),
+            &stt.key(),
             &llm.base_url,
             &llm.model,
-            &format!("{options:?}"),
+            &options.key(),
             &prompts.hash,
             &format!(
-                "{format:?}|{include_transcript}|{language:?}|{}",
+                "{format:?}|{include_transcript}|{language:?}|{}|{date:?}",
                 batch.name
             ),
         ]);
         Ok(SummarizeSettings {
             inputs: files,
             llm,
-            stt_model,
-            stt,
+            transcription: TranscriptionSettings {
+                model: stt_model,
+                stt,
+                date,
+            },
             options,
             language,
             prompts,
@@ -719,13 +745,15 @@ mod tests {
     }
 
     #[test]
-    fn the_openai_key_never_goes_to_another_server() {
+    fn llm_urls_are_checked_and_a_model_is_required() {
+        // (That OPENAI_API_KEY never reaches another server is tested end to
+        // end, with the variable set: tests/summarize.rs.)
         let cfg = Config::default();
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         let url = |u: &str| Some(u.to_string());
         let s = LlmSettings::resolve(url("http://127.0.0.1:9/v1"), url("m"), &cfg, d).unwrap();
-        assert!(s.key.is_empty() || std::env::var("MINUTES_LLM_API_KEY").is_ok());
+        assert_eq!(s.base_url, "http://127.0.0.1:9/v1");
         assert!(LlmSettings::resolve(url("ftp://x"), url("m"), &cfg, d).is_err());
         let err = LlmSettings::resolve(url("http://h/v1"), None, &cfg, d).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Config);
@@ -743,6 +771,13 @@ mod tests {
         let err =
             LlmSettings::resolve(Some("local".into()), Some("other".into()), &cfg, d).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::MissingInput);
+    }
+
+    #[test]
+    fn the_config_file_key_never_prints() {
+        let cfg: Config = serde_norway::from_str("llm_api_key: sk-in-config-SECRET\n").unwrap();
+        assert!(!format!("{cfg:?}").contains("SECRET"));
+        assert_eq!(cfg.llm_api_key.unwrap().expose(), "sk-in-config-SECRET");
     }
 
     #[test]

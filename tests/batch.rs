@@ -30,17 +30,14 @@ fn summarize_dir(
     cache: &Path,
     extra: &[&str],
 ) -> std::process::Output {
+    let retries = match extra.contains(&"--retries") {
+        true => &[][..],
+        false => &["--retries", "1"][..],
+    };
     minutes()
         .env("MINUTES_CACHE_DIR", cache)
-        .args([
-            "summarize",
-            "--llm",
-            &llm.url(),
-            "--llm-model",
-            "m",
-            "--retries",
-            "1",
-        ])
+        .args(["summarize", "--llm", &llm.url(), "--llm-model", "m"])
+        .args(retries)
         .arg(inbox)
         .arg("--out-dir")
         .arg(out)
@@ -154,6 +151,52 @@ fn a_rerun_of_an_unchanged_folder_makes_no_llm_calls() {
 }
 
 #[test]
+fn settings_that_cannot_change_the_minutes_redo_nothing() {
+    // Cron users tune concurrency, timeouts and retries; none of them shapes
+    // the document, so none of them may re-do a folder.
+    let dir = scratch();
+    let (inbox, out, cache) = (
+        folder(dir.path(), 2),
+        dir.path().join("out"),
+        dir.path().join("cache"),
+    );
+    let llm = FakeLlm::start(Faults::default());
+    let first = summarize_dir(&llm, &inbox, &out, &cache, &["--jobs", "4"]);
+    assert!(first.status.success(), "{}", stderr_of(&first));
+    let calls = llm.seen().len();
+    assert!(calls > 0);
+    let tuned = summarize_dir(
+        &llm,
+        &inbox,
+        &out,
+        &cache,
+        &[
+            "--jobs",
+            "2",
+            "--threads",
+            "3",
+            "--request-timeout",
+            "100",
+            "--retries",
+            "3",
+            "--deadline",
+            "1000",
+            "--allow-partial",
+        ],
+    );
+    assert!(tuned.status.success(), "{}", stderr_of(&tuned));
+    assert_eq!(llm.seen().len(), calls, "a tuning flag re-did the folder");
+    assert_eq!(stderr_of(&tuned).matches("skipped").count(), 2);
+    // A setting that does shape the minutes still re-does it.
+    let other = summarize_dir(&llm, &inbox, &out, &cache, &["--date", "2026-01-02"]);
+    assert!(other.status.success(), "{}", stderr_of(&other));
+    assert!(
+        llm.seen().len() > calls,
+        "--date did not re-make the minutes"
+    );
+}
+
+#[test]
 fn a_rerun_transcribes_nothing_again() {
     let dir = scratch();
     let inbox = dir.path().join("inbox");
@@ -215,7 +258,11 @@ fn a_killed_run_resumes_without_redoing_finished_chunks() {
     };
     let mut child = one_by_one(&slow).spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while slow.stages().iter().filter(|s| *s == "map").count() < 4 && Instant::now() < deadline {
+    while slow.stages().iter().filter(|s| *s == "map").count() < 4 {
+        assert!(
+            Instant::now() < deadline,
+            "the run never reached its fourth chunk"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     child.kill().unwrap(); // SIGKILL
@@ -266,7 +313,11 @@ fn two_runs_never_write_the_same_folder() {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while slow.seen().is_empty() && Instant::now() < deadline {
+    while slow.seen().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the first run never called the LLM"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let llm = FakeLlm::start(Faults::default());

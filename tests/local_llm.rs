@@ -344,30 +344,49 @@ fn a_crashed_local_server_is_a_clear_error_and_a_killed_parent_leaves_no_orphan(
             .spawn()
             .unwrap()
     };
-    // The server dies mid-run: minutes fails with 69 and says so.
-    let parent = run();
+    // The server dies while it answers: minutes fails with 69 and says that
+    // it crashed (not that it did not start, nor that the request failed).
+    let mut parent = run();
     let parent_id = parent.id();
-    wait_until("the local server", 120, || {
-        processes_with("crash-test.gguf")
-            .iter()
-            .any(|p| *p != parent_id)
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let reader = {
+        let log = log.clone();
+        let stderr = parent.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(|l| l.ok())
+            {
+                let mut log = log.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        })
+    };
+    // The bundled model gets its first request once the transcription is done.
+    wait_until("the transcription to end", 300, || {
+        log.lock().unwrap().contains("transcribed ")
     });
-    std::thread::sleep(Duration::from_millis(500));
-    for pid in processes_with("crash-test.gguf")
+    std::thread::sleep(Duration::from_millis(300));
+    let servers: Vec<u32> = processes_with("crash-test.gguf")
         .into_iter()
         .filter(|p| *p != parent_id)
-    {
+        .collect();
+    assert!(!servers.is_empty(), "no local server is running");
+    for pid in servers {
         Command::new("kill")
             .args(["-9", &pid.to_string()])
             .status()
             .unwrap();
     }
-    let out = parent.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(69), "{}", stderr_of(&out));
+    let status = parent.wait().unwrap();
+    reader.join().unwrap();
+    let err = log.lock().unwrap().clone();
+    assert_eq!(status.code(), Some(69), "{err}");
     assert!(
-        stderr_of(&out).contains("local model server"),
-        "{}",
-        stderr_of(&out)
+        err.contains("the local model server stopped unexpectedly while summarising"),
+        "{err}"
     );
     // minutes is killed: its server follows it.
     let mut parent = run();

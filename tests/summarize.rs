@@ -154,7 +154,7 @@ fn json_output_reports_usage_by_stage_and_provenance() {
 #[test]
 fn retries_honour_retry_after() {
     let llm = FakeLlm::start(Faults {
-        map_status_once: Some((429, Some(2))),
+        map_status_once: Some((429, Some("2"))),
         ..Faults::default()
     });
     let dir = scratch();
@@ -641,4 +641,147 @@ fn the_bundled_local_model_waits_for_the_transcription() {
         stderr_of(&out)
     );
     assert!(llm.seen().iter().filter(|s| s.stage == "map").count() >= 2);
+}
+
+#[test]
+fn loopback_servers_are_reached_past_a_proxy() {
+    // Company networks set proxy variables; a proxy cannot reach (and must
+    // not see) a server on this machine. These point at a dead port.
+    let llm = FakeLlm::start(Faults::default());
+    let dir = scratch();
+    let input = planted_transcript(dir.path(), 2);
+    let localhost = llm.url().replace("127.0.0.1", "localhost");
+    for url in [llm.url(), localhost] {
+        let out = minutes()
+            .env("http_proxy", "http://127.0.0.1:9")
+            .env("HTTP_PROXY", "http://127.0.0.1:9")
+            .env("https_proxy", "http://127.0.0.1:9")
+            .env("ALL_PROXY", "http://127.0.0.1:9")
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .args([
+                "summarize",
+                "--llm",
+                &url,
+                "--llm-model",
+                "m",
+                "--retries",
+                "0",
+            ])
+            .arg(&input)
+            .output()
+            .unwrap();
+        assert_eq!(tokens(&stdout(&out)).len(), 2);
+    }
+}
+
+#[test]
+fn a_closed_stdout_still_gets_its_report() {
+    let llm = FakeLlm::start(Faults::default());
+    let dir = scratch();
+    let [first, second] = ["a", "b"].map(|d| {
+        std::fs::create_dir_all(dir.path().join(d)).unwrap();
+        planted_transcript(&dir.path().join(d), 2)
+    });
+    let report = dir.path().join("report.json");
+    let metrics = dir.path().join("run.prom");
+    let mut child = minutes_process()
+        .args(["summarize", "--llm", &llm.url(), "--llm-model", "m"])
+        .arg(&first)
+        .arg(&second)
+        .arg("--report")
+        .arg(&report)
+        .arg("--metrics")
+        .arg(&metrics)
+        .env("MINUTES_CACHE_DIR", dir.path().join("cache"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before the first document is written (`| head -0`).
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(!stderr_of(&out).contains("panicked"), "{}", stderr_of(&out));
+    let r: Value = serde_json::from_slice(&std::fs::read(&report).expect("report")).unwrap();
+    assert_eq!(r["failed"], 0, "{r}");
+    assert!(metrics.exists(), "metrics were not written");
+    assert_eq!(
+        llm.stages().iter().filter(|s| *s == "reduce").count(),
+        1,
+        "work went on after the reader left"
+    );
+}
+
+#[test]
+fn the_openai_key_goes_to_openai_only() {
+    let llm = FakeLlm::start(Faults::default());
+    let dir = scratch();
+    let input = planted_transcript(dir.path(), 2);
+    let run = |minutes_key: Option<&str>| {
+        let mut cmd = minutes();
+        cmd.env("OPENAI_API_KEY", "sk-openai-ONLY");
+        if let Some(k) = minutes_key {
+            cmd.env("MINUTES_LLM_API_KEY", k);
+        }
+        let out = cmd
+            .args(["summarize", "--llm", &llm.url(), "--llm-model", "m"])
+            .arg(&input)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+    };
+    run(None);
+    run(Some("sk-minutes-key"));
+    let auths: Vec<String> = llm.seen().into_iter().map(|s| s.auth).collect();
+    assert!(!auths.is_empty());
+    assert!(
+        auths.iter().all(|a| !a.contains("sk-openai-ONLY")),
+        "another server got the OpenAI key: {auths:?}"
+    );
+    // Without a key of its own, the server gets no Authorization header.
+    assert!(auths.iter().any(|a| a.is_empty()), "{auths:?}");
+    assert!(auths.iter().any(|a| a == "Bearer sk-minutes-key"));
+}
+
+#[test]
+fn absurd_numbers_are_clear_errors_not_panics() {
+    let llm = FakeLlm::start(Faults::default());
+    let dir = scratch();
+    let input = planted_transcript(dir.path(), 2);
+    for (flag, value) in [
+        ("--request-timeout", "1e20"),
+        ("--deadline", "1e20"),
+        ("--deadline=-1", ""),
+        ("--jobs", "18446744073709551615"),
+        ("--jobs", "0"),
+        ("--retries", "4294967295"),
+        ("--chunk-tokens", "18446744073709551615"),
+        ("--threads", "100000000"),
+    ] {
+        let out = minutes()
+            .args(["summarize", "--llm", &llm.url(), "--llm-model", "m"])
+            .arg(&input)
+            .args([flag, value].into_iter().filter(|a| !a.is_empty()))
+            .output()
+            .unwrap();
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {err}");
+        let name = flag.split('=').next().unwrap();
+        assert!(
+            err.contains(name) && err.lines().count() == 1,
+            "{flag} {value}: {err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    assert!(llm.seen().is_empty(), "a refused run called the LLM");
+    // A server that asks to wait 1e20 seconds is given up on at the deadline.
+    let slow = FakeLlm::start(Faults {
+        map_status_once: Some((429, Some("1e20"))),
+        ..Faults::default()
+    });
+    let out = summarize(&slow, &input, &["--no-correct", "--deadline", "30"]);
+    assert_eq!(out.status.code(), Some(69), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("HTTP 429"), "{}", stderr_of(&out));
+    assert!(out.stdout.is_empty());
 }

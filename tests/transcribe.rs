@@ -304,3 +304,63 @@ fn beam_search_and_prompt_are_accepted() {
     );
     assert!(wer(JFK, &text) < 0.1, "{text}");
 }
+
+#[test]
+fn the_meeting_date_is_the_recordings_day_in_the_local_time_zone() {
+    // Recorded at 08:30 in Seoul: 23:30 UTC the day before.
+    let dir = scratch();
+    let m4a = dir.path().join("call.m4a");
+    let made = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-i"])
+        .arg(fixture("jfk.wav"))
+        .args([
+            "-c:a",
+            "aac",
+            "-metadata",
+            "creation_time=2026-11-29T23:30:00Z",
+        ])
+        .arg(&m4a)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let cache = dir.path().join("cache");
+    let date_of = |input: &std::path::Path, tz: &str, extra: &[&str]| -> String {
+        let out = minutes()
+            .env("TZ", tz)
+            .env("MINUTES_CACHE_DIR", &cache)
+            .args(["transcribe", "-f", "json", "-m"])
+            .arg(model())
+            .arg(input)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["date"].as_str().unwrap_or_default().to_string()
+    };
+    assert_eq!(date_of(&m4a, "Asia/Seoul", &[]), "2026-11-30");
+    // From the cache, in another zone: the day of that zone.
+    assert_eq!(date_of(&m4a, "UTC", &[]), "2026-11-29");
+    assert_eq!(
+        date_of(&m4a, "Asia/Seoul", &["--date", "2025-01-02"]),
+        "2025-01-02"
+    );
+    // Without a creation time in the container: the file's time, in the local zone.
+    let wav = dir.path().join("call.wav");
+    std::fs::copy(fixture("jfk.wav"), &wav).unwrap();
+    let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_995_000);
+    std::fs::File::options()
+        .write(true)
+        .open(&wav)
+        .unwrap()
+        .set_modified(when)
+        .unwrap();
+    assert_eq!(date_of(&wav, "Asia/Seoul", &[]), "2026-11-30");
+    let out = minutes()
+        .args(["transcribe", "--date", "2026-13-01"])
+        .arg(&wav)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("--date"), "{}", stderr_of(&out));
+}

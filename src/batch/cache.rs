@@ -34,11 +34,15 @@ impl Cache {
                 base.cache_dir().join("minutes")
             }
         };
-        std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, &e))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+        // A folder the user already has keeps its permissions: only one
+        // made here is made private.
+        if !dir.is_dir() {
+            std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, &e))?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+            }
         }
         Ok(Cache { dir })
     }
@@ -94,6 +98,22 @@ impl crate::summarize::StageCache for Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn only_a_folder_made_here_is_made_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let mine = d.path().join("shared");
+        std::fs::create_dir(&mine).unwrap();
+        std::fs::set_permissions(&mine, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Cache::open(Some(&mine)).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&mine), 0o755, "a user's folder was chmodded");
+        let new = d.path().join("new/cache");
+        Cache::open(Some(&new)).unwrap();
+        assert_eq!(mode(&new), 0o700);
+    }
 
     #[test]
     fn entries_round_trip_and_corruption_is_a_miss() {

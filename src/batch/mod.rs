@@ -54,6 +54,10 @@ pub struct Run<'a> {
     files: Vec<FileReport>,
     started: Instant,
     printer: &'a Printer,
+    /// stdout was closed by its reader: no further input is worked on.
+    closed: bool,
+    /// The class of the first failure, which decides the exit code.
+    first_failure: Option<ErrorKind>,
 }
 
 /// What processing one input produced.
@@ -92,6 +96,8 @@ impl<'a> Run<'a> {
             files: Vec::new(),
             started: Instant::now(),
             printer,
+            closed: false,
+            first_failure: None,
         })
     }
 
@@ -114,6 +120,9 @@ impl<'a> Run<'a> {
         input: &Path,
         work: impl FnOnce(Option<&str>, &Names<'_>) -> Result<Made>,
     ) {
+        if self.closed {
+            return;
+        }
         let started = Instant::now();
         let hashed = match &self.out_dir {
             Some(_) => match self.manifest.input_hash(input) {
@@ -166,6 +175,12 @@ impl<'a> Run<'a> {
                 }
                 self.files.push(made.report);
             }
+            Err(err) if err.kind() == ErrorKind::StdoutClosed => {
+                // The document was made; its reader left before taking all of it.
+                self.closed = true;
+                self.files
+                    .push(FileReport::new(input, Status::Done, None, started));
+            }
             Err(err) => self.failed(input, err, started),
         }
     }
@@ -177,6 +192,7 @@ impl<'a> Run<'a> {
         let mut r = FileReport::new(input, Status::Failed, None, started);
         r.error = Some(err.message().to_string());
         r.exit_code = Some(err.kind().exit_code());
+        self.first_failure.get_or_insert(err.kind());
         self.files.push(r);
     }
 
@@ -188,38 +204,19 @@ impl<'a> Run<'a> {
         if let Some(path) = &self.settings.metrics {
             report::write_metrics(path, &self.files, self.started)?;
         }
-        let failed: Vec<&FileReport> = self
+        let failed = self
             .files
             .iter()
             .filter(|f| f.status == Status::Failed)
-            .collect();
-        match failed.first() {
+            .count();
+        match self.first_failure {
             None => Ok(()),
-            Some(first) => {
-                let kind = kind_of(first.exit_code.unwrap_or(1));
-                if self.files.len() == 1 {
-                    Err(Error::new(kind, String::new()))
-                } else {
-                    Err(Error::new(
-                        kind,
-                        format!("{} of {} inputs failed", failed.len(), self.files.len()),
-                    ))
-                }
-            }
+            Some(kind) if self.files.len() == 1 => Err(Error::new(kind, String::new())),
+            Some(kind) => Err(Error::new(
+                kind,
+                format!("{failed} of {} inputs failed", self.files.len()),
+            )),
         }
-    }
-}
-
-fn kind_of(code: u8) -> ErrorKind {
-    match code {
-        2 => ErrorKind::Usage,
-        65 => ErrorKind::BadInput,
-        66 => ErrorKind::MissingInput,
-        69 => ErrorKind::Unavailable,
-        73 => ErrorKind::CannotWrite,
-        75 => ErrorKind::Temporary,
-        78 => ErrorKind::Config,
-        _ => ErrorKind::Internal,
     }
 }
 

@@ -12,7 +12,7 @@ pub fn run(model: &Path, args: &ServeArgs, printer: &Printer) -> Result<()> {
         .host
         .parse::<std::net::IpAddr>()
         .map_or(args.host == "localhost", |ip| ip.is_loopback());
-    if !loopback && std::env::var_os("MINUTES_LLM_TOKEN").is_none() {
+    if !loopback && !crate::env::llm_token_set() {
         printer.warn(format!(
             "serving on {} without a token: anyone who reaches it can use the model; \
              set MINUTES_LLM_TOKEN to require `Authorization: Bearer TOKEN`",

@@ -9,7 +9,8 @@ use crate::speak;
 use crate::ui::Printer;
 
 pub fn run(file: &Path, settings: &SpeechSettings, printer: &Printer) -> Result<()> {
-    speak_markdown(&read(file)?, settings, printer)
+    let speech = speak::from_markdown(&read(file)?, &settings.sections);
+    speak::say(&speech, settings, printer)
 }
 
 /// `minutes speak --text`: the sentences that would be spoken, on stdout.
@@ -34,27 +35,4 @@ fn read(file: &Path) -> Result<String> {
         return Err(Error::file(ErrorKind::BadInput, file, "empty minutes file"));
     }
     Ok(markdown)
-}
-
-/// Speaks and/or renders what `settings` ask for; does nothing when they ask for nothing.
-pub fn speak_markdown(markdown: &str, settings: &SpeechSettings, printer: &Printer) -> Result<()> {
-    if !settings.live && settings.wav.is_none() {
-        return Ok(());
-    }
-    let speech = speak::from_markdown(markdown, &settings.sections);
-    if speech.text.trim().is_empty() {
-        return Err(Error::new(
-            ErrorKind::BadInput,
-            "nothing to read: the chosen sections are empty",
-        ));
-    }
-    if let Some(wav) = &settings.wav {
-        speak::to_wav(&speech, &settings.voice, wav)?;
-        printer.status(format!("wrote speech to {}", wav.display()));
-    }
-    if settings.live {
-        printer.status("reading the minutes aloud");
-        speak::live(&speech, &settings.voice)?;
-    }
-    Ok(())
 }

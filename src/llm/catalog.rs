@@ -122,8 +122,7 @@ pub fn path(dir: &Path, name: &str) -> PathBuf {
 impl KnownLlm {
     /// Where to download it from, and how to check it.
     pub fn source(&self) -> Source<'static> {
-        let base =
-            std::env::var("MINUTES_LLM_MODELS_URL").unwrap_or_else(|_| DEFAULT_BASE_URL.into());
+        let base = crate::env::llm_models_url().unwrap_or_else(|| DEFAULT_BASE_URL.into());
         Source {
             name: self.name,
             url: format!(

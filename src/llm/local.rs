@@ -29,7 +29,7 @@ pub struct LocalServer {
 
 /// The `minutes-llm` program: `MINUTES_LLM_SERVER`, next to this executable, or on PATH.
 pub fn program() -> PathBuf {
-    if let Some(p) = std::env::var_os("MINUTES_LLM_SERVER") {
+    if let Some(p) = crate::env::llm_server_program() {
         return PathBuf::from(p);
     }
     let sibling = std::env::current_exe()
@@ -83,10 +83,18 @@ pub fn cannot_start(e: &std::io::Error) -> Error {
     .with_hint("install it with `cargo install --path .` (it comes with minutes)")
 }
 
+/// 128 bits from the operating system's random source, as hex.
+fn random_token() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Error::internal(format!("no random source for the server token: {e}")))?;
+    Ok(crate::hash::hex(&bytes))
+}
+
 impl LocalServer {
     /// Starts the server for `model` and waits until it serves.
     pub fn start(model: &Path, threads: Option<usize>) -> Result<LocalServer> {
-        let token = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+        let token = random_token()?;
         let args = ServerArgs {
             model,
             host: "127.0.0.1",

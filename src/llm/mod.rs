@@ -132,7 +132,8 @@ impl UsageBook {
 }
 
 /// An API key that never prints itself.
-#[derive(Clone, Default)]
+#[derive(Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {
@@ -209,5 +210,48 @@ mod tests {
                 completion_tokens: 6
             }
         );
+    }
+}
+
+/// Whether `url` points at this machine (`localhost`, 127.0.0.0/8, `::1`):
+/// such a server is always reached directly, never through a proxy, and a
+/// transcript sent to it never leaves the machine.
+pub fn is_loopback(url: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    match url.host() {
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod loopback_tests {
+    #[test]
+    fn loopback_hosts() {
+        for u in [
+            "http://127.0.0.1:8080/v1",
+            "http://127.3.4.5/v1",
+            "http://localhost:11434/v1",
+            "http://LOCALHOST./v1",
+            "http://[::1]:9/v1",
+        ] {
+            assert!(super::is_loopback(u), "{u}");
+        }
+        for u in [
+            "https://api.openai.com/v1",
+            "http://10.0.0.1/v1",
+            "http://localhost.example.com/v1",
+            "http://[::2]/v1",
+            "not a url",
+        ] {
+            assert!(!super::is_loopback(u), "{u}");
+        }
     }
 }

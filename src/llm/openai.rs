@@ -9,13 +9,15 @@
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use async_openai::Client;
-use async_openai::config::OpenAIConfig;
+use async_openai::config::Config;
 use async_openai::error::OpenAIError;
 use async_openai::types::chat::{
     ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
     ChatCompletionRequestUserMessage, CreateChatCompletionRequest, FinishReason, ResponseFormat,
     ResponseFormatJsonSchema,
 };
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
 
 use super::retry::{GiveUp, RetryPolicy, RetryService};
 use super::{ChatReply, ChatRequest, Finish, Llm, Secret, Usage, UsageBook};
@@ -26,7 +28,7 @@ const MODE_OBJECT: u8 = 1;
 const MODE_PLAIN: u8 = 2;
 
 pub struct OpenAiLlm {
-    client: Client<OpenAIConfig>,
+    client: Client<ServerConfig>,
     base_url: String,
     model: String,
     json_mode: AtomicU8,
@@ -41,15 +43,21 @@ impl OpenAiLlm {
         policy: RetryPolicy,
         usage: std::sync::Arc<UsageBook>,
     ) -> Result<Self> {
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(20))
-            .user_agent(concat!("minutes/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("minutes/", env!("CARGO_PKG_VERSION")));
+        // A server on this machine is never reached through a proxy: company
+        // proxies cannot reach our loopback (and must not see the meeting).
+        if super::is_loopback(base_url) {
+            http = http.no_proxy();
+        }
+        let http = http
             .build()
             .map_err(|e| Error::internal(format!("HTTP client: {e}")))?;
-        let mut config = OpenAIConfig::new().with_api_base(base_url.trim_end_matches('/'));
-        if !key.is_empty() {
-            config = config.with_api_key(key.expose());
-        }
+        let config = ServerConfig {
+            api_base: base_url.trim_end_matches('/').to_string(),
+            api_key: SecretString::from(key.expose()),
+        };
         let client = Client::with_config(config).with_http_service(RetryService::new(http, policy));
         Ok(OpenAiLlm {
             client,
@@ -139,6 +147,47 @@ impl OpenAiLlm {
                 format!("LLM server {server}: {}", one_line(&other.to_string())),
             ),
         }
+    }
+}
+
+/// Where requests go and the one key they carry. async-openai's own config
+/// fills an empty key from `OPENAI_API_KEY` (and an organisation from
+/// `OPENAI_ORG_ID`), which would hand OpenAI's credentials to any server:
+/// this one reads nothing from the environment, and sends no
+/// `Authorization` header at all without a key.
+#[derive(Clone)]
+struct ServerConfig {
+    api_base: String,
+    api_key: SecretString,
+}
+
+impl Config for ServerConfig {
+    fn headers(&self) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        let key = self.api_key.expose_secret();
+        if !key.is_empty()
+            && let Ok(mut value) = HeaderValue::from_str(&format!("Bearer {key}"))
+        {
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
+        }
+        headers
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.api_base)
+    }
+
+    fn query(&self) -> Vec<(&str, &str)> {
+        Vec::new()
+    }
+
+    fn api_base(&self) -> &str {
+        &self.api_base
+    }
+
+    fn api_key(&self) -> &SecretString {
+        &self.api_key
     }
 }
 

@@ -99,7 +99,9 @@ impl RetryPolicy {
             let wait = hint
                 .map(|h| h.min(self.retry_after_cap))
                 .unwrap_or_else(|| self.backoff(attempt - 1));
-            let past_deadline = self.deadline.is_some_and(|d| Instant::now() + wait >= d);
+            let past_deadline = self
+                .deadline
+                .is_some_and(|d| Instant::now().checked_add(wait).is_none_or(|end| end >= d));
             if attempt >= self.max_attempts || past_deadline {
                 return match transient {
                     Transient::Response(r) => Ok(r),
@@ -172,6 +174,12 @@ fn is_out_of_quota(body: &[u8]) -> bool {
     String::from_utf8_lossy(body).contains("insufficient_quota")
 }
 
+/// Seconds as a duration; an absurd number (`1e20`) is the longest one,
+/// which the caller caps, instead of a panic.
+fn duration(secs: f64) -> Duration {
+    Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
+}
+
 /// The wait a server asks for: `retry-after-ms`, or `Retry-After` as seconds or an HTTP date.
 pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let get = |name: &str| {
@@ -184,11 +192,11 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
         .and_then(|v| v.parse::<f64>().ok())
         .filter(|v| v.is_finite() && *v >= 0.0)
     {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+        return Some(duration(ms / 1000.0));
     }
     let value = get("retry-after")?;
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        return (secs.is_finite() && secs >= 0.0).then(|| duration(secs));
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
@@ -254,6 +262,14 @@ mod tests {
             Some(Duration::from_secs(7))
         );
         assert_eq!(retry_after(&headers(&[("retry-after", "soon")]), now), None);
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "1e20")]), now),
+            Some(Duration::MAX)
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after-ms", "1e300")]), now),
+            Some(Duration::MAX)
+        );
         assert_eq!(retry_after(&headers(&[]), now), None);
     }
 

@@ -20,11 +20,11 @@ const BLOCK_BYTES: usize = 64 * 1024;
 
 /// The ffmpeg program: `MINUTES_FFMPEG` or `ffmpeg` on PATH.
 fn ffmpeg_program() -> std::ffi::OsString {
-    std::env::var_os("MINUTES_FFMPEG").unwrap_or_else(|| "ffmpeg".into())
+    crate::env::ffmpeg_program().unwrap_or_else(|| "ffmpeg".into())
 }
 
 fn ffprobe_program() -> std::ffi::OsString {
-    match std::env::var_os("MINUTES_FFMPEG") {
+    match crate::env::ffmpeg_program() {
         Some(p) => {
             let p = Path::new(&p);
             p.with_file_name("ffprobe").into_os_string()
@@ -66,6 +66,8 @@ struct ProbeStream {
 struct ProbeFormat {
     format_name: Option<String>,
     duration: Option<String>,
+    #[serde(default)]
+    tags: std::collections::HashMap<String, String>,
 }
 
 /// Describes a file with ffprobe; fails when it has no audio stream.
@@ -125,6 +127,9 @@ pub fn probe(path: &Path) -> Result<MediaInfo> {
         decodable: true,
         decoder: Some(Backend::Ffmpeg),
         reason: None,
+        recorded: format
+            .and_then(|f| f.tags.get("creation_time"))
+            .and_then(|t| super::created::parse_tag(t)),
     })
 }
 

@@ -7,6 +7,7 @@
 //! with the input's native rate or channel count. Bad files are refused with a
 //! one-line reason before any output is made.
 
+pub mod created;
 mod ffmpeg;
 mod native;
 pub mod resample;
@@ -44,6 +45,9 @@ pub struct MediaInfo {
     /// Why it cannot be decoded, when it cannot.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// When the recording was made, as the container says (not the file's time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<jiff::Timestamp>,
 }
 
 /// Describes a media file without decoding it.
@@ -56,14 +60,13 @@ pub fn probe(path: &Path) -> Result<MediaInfo> {
             false => info,
         }),
         Err(err) => {
-            if err.kind() == ErrorKind::BadInput
-                && native::is_unrecognised(&err)
+            if err.unrecognised
                 && ffmpeg::available()
                 && let Ok(info) = ffmpeg::probe(path)
             {
                 return Ok(info);
             }
-            Err(err)
+            Err(err.error)
         }
     }
 }

@@ -29,7 +29,30 @@ const UNRECOGNISED: &str = "not a recognised audio or video file";
 const TRUNCATED_MP4: &str =
     "truncated or corrupt MP4 (its index, the moov box, is missing: was the recording cut off?)";
 
-fn open_reader(path: &Path) -> Result<Box<dyn FormatReader>> {
+/// Why symphonia cannot read a file, and whether that is because it does
+/// not know the format (then ffmpeg may): decided from symphonia's error
+/// variant, never from message text.
+pub struct OpenError {
+    pub error: Error,
+    pub unrecognised: bool,
+}
+
+impl From<Error> for OpenError {
+    fn from(error: Error) -> Self {
+        OpenError {
+            error,
+            unrecognised: false,
+        }
+    }
+}
+
+impl From<OpenError> for Error {
+    fn from(e: OpenError) -> Self {
+        e.error
+    }
+}
+
+fn open_reader(path: &Path) -> std::result::Result<Box<dyn FormatReader>, OpenError> {
     let file = File::open(path).map_err(|e| Error::read(path, &e))?;
     let mss = MediaSourceStream::new(Box::new(file), Default::default());
     let mut hint = Hint::new();
@@ -43,7 +66,10 @@ fn open_reader(path: &Path) -> Result<Box<dyn FormatReader>> {
             FormatOptions::default(),
             MetadataOptions::default(),
         )
-        .map_err(|e| Error::file(ErrorKind::BadInput, path, open_reason(&e, path)))
+        .map_err(|e| OpenError {
+            error: Error::file(ErrorKind::BadInput, path, open_reason(&e, path)),
+            unrecognised: matches!(e, SymError::Unsupported(_) | SymError::DecodeError(_)),
+        })
 }
 
 /// Whether the file starts like an ISO media file (MP4, M4A, MOV).
@@ -70,12 +96,6 @@ fn open_reason(err: &SymError, path: &Path) -> String {
     }
 }
 
-/// Whether `err` means symphonia knew no reader for the file (ffmpeg may).
-pub fn is_unrecognised(err: &Error) -> bool {
-    let m = err.message();
-    m.ends_with(UNRECOGNISED) || m.ends_with(TRUNCATED_MP4) || m.contains("corrupt or truncated")
-}
-
 /// Short, ffmpeg-style codec names, also for codecs symphonia cannot decode.
 pub fn codec_name(id: AudioCodecId) -> String {
     if let Some(dec) = symphonia::default::get_codecs().get_audio_decoder(id) {
@@ -97,7 +117,7 @@ pub fn codec_name(id: AudioCodecId) -> String {
     name.to_string()
 }
 
-pub fn probe(path: &Path) -> Result<MediaInfo> {
+pub fn probe(path: &Path) -> std::result::Result<MediaInfo, OpenError> {
     let reader = open_reader(path)?;
     let container = reader.format_info().short_name.to_string();
     let Some(track) = reader.default_track(TrackType::Audio) else {
@@ -106,14 +126,15 @@ pub fn probe(path: &Path) -> Result<MediaInfo> {
         } else {
             "no audio track (the file holds only video or other streams)".to_string()
         };
-        return Err(Error::file(ErrorKind::BadInput, path, reason));
+        return Err(Error::file(ErrorKind::BadInput, path, reason).into());
     };
     let Some(CodecParameters::Audio(params)) = track.codec_params.as_ref() else {
         return Err(Error::file(
             ErrorKind::BadInput,
             path,
             "audio track has no codec parameters",
-        ));
+        )
+        .into());
     };
     let codec = codec_name(params.codec);
     let sample_rate = params.sample_rate;
@@ -131,7 +152,8 @@ pub fn probe(path: &Path) -> Result<MediaInfo> {
             ErrorKind::BadInput,
             path,
             "no audio samples (header without data)",
-        ));
+        )
+        .into());
     }
     let decoder = symphonia::default::get_codecs()
         .make_audio_decoder(params, &AudioDecoderOptions::default());
@@ -142,7 +164,7 @@ pub fn probe(path: &Path) -> Result<MediaInfo> {
     };
     Ok(MediaInfo {
         file: path.to_path_buf(),
-        container,
+        container: container.clone(),
         codec,
         channels,
         sample_rate,
@@ -150,6 +172,9 @@ pub fn probe(path: &Path) -> Result<MediaInfo> {
         decodable,
         decoder: decodable.then_some(Backend::Symphonia),
         reason,
+        recorded: (container == "isomp4")
+            .then(|| super::created::mp4_creation_time(path))
+            .flatten(),
     })
 }
 

@@ -14,6 +14,66 @@ use crate::summarize::Report;
 use crate::summarize::schema::{Minutes, format_time};
 use crate::transcript::Segment;
 
+pub mod read;
+
+/// The sections of a minutes document, in the order they are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Summary,
+    Decisions,
+    Actions,
+    Questions,
+    Topics,
+    Participants,
+}
+
+impl Section {
+    pub const ALL: [Section; 6] = [
+        Section::Summary,
+        Section::Decisions,
+        Section::Actions,
+        Section::Questions,
+        Section::Topics,
+        Section::Participants,
+    ];
+
+    /// The markdown heading (`## …`) of the section.
+    pub fn heading(self) -> &'static str {
+        match self {
+            Section::Summary => "Summary",
+            Section::Decisions => "Decisions",
+            Section::Actions => "Action items",
+            Section::Questions => "Open questions",
+            Section::Topics => "Topics",
+            Section::Participants => "Participants",
+        }
+    }
+
+    pub fn of_heading(heading: &str) -> Option<Section> {
+        Section::ALL
+            .into_iter()
+            .find(|s| s.heading() == heading.trim())
+    }
+
+    /// A section by its command-line name (`--speak-sections`).
+    pub fn parse(name: &str) -> Option<Section> {
+        Some(match name.trim().to_lowercase().as_str() {
+            "summary" => Section::Summary,
+            "decisions" => Section::Decisions,
+            "actions" | "action-items" | "action_items" => Section::Actions,
+            "questions" | "open-questions" | "open_questions" => Section::Questions,
+            "topics" => Section::Topics,
+            "participants" => Section::Participants,
+            _ => return None,
+        })
+    }
+}
+
+/// What an empty section says.
+const NONE: &str = "_None._";
+/// Between an action item's task and its owner.
+const OWNER_SEPARATOR: &str = " — ";
+
 /// Everything a rendered document says about how it was made.
 #[derive(Debug, Clone, Serialize)]
 pub struct Provenance {
@@ -84,24 +144,24 @@ pub fn markdown(
     }
     section(
         &mut out,
-        "Summary",
+        Section::Summary,
         m.summary.iter().map(|s| format!("- {}", one_line(s))),
     );
     section(
         &mut out,
-        "Decisions",
+        Section::Decisions,
         m.decisions
             .iter()
             .map(|d| format!("- {}{}", one_line(&d.decision), stamp(d.time.as_deref()))),
     );
     section(
         &mut out,
-        "Action items",
+        Section::Actions,
         m.action_items.iter().map(|a| {
             let owner = a
                 .owner
                 .as_deref()
-                .map(|o| format!(" — {}", one_line(o)))
+                .map(|o| format!("{OWNER_SEPARATOR}{}", one_line(o)))
                 .unwrap_or_default();
             let due = a
                 .due
@@ -117,14 +177,14 @@ pub fn markdown(
     );
     section(
         &mut out,
-        "Open questions",
+        Section::Questions,
         m.open_questions
             .iter()
             .map(|q| format!("- {}", one_line(q))),
     );
     section(
         &mut out,
-        "Topics",
+        Section::Topics,
         m.topics.iter().map(|t| match &t.start {
             Some(s) => format!("- [{s}] {}", one_line(&t.title)),
             None => format!("- {}", one_line(&t.title)),
@@ -132,7 +192,11 @@ pub fn markdown(
     );
     if !m.participants.is_empty() {
         let names: Vec<String> = m.participants.iter().map(|p| one_line(p)).collect();
-        out.push_str(&format!("\n## Participants\n\n{}\n", names.join(", ")));
+        out.push_str(&format!(
+            "\n## {}\n\n{}\n",
+            Section::Participants.heading(),
+            names.join(", ")
+        ));
     }
     if let Some(segments) = transcript {
         out.push_str("\n## Transcript\n\n");
@@ -152,11 +216,12 @@ pub fn markdown(
     out
 }
 
-fn section(out: &mut String, heading: &str, lines: impl Iterator<Item = String>) {
+fn section(out: &mut String, section: Section, lines: impl Iterator<Item = String>) {
     let lines: Vec<String> = lines.collect();
-    out.push_str(&format!("\n## {heading}\n\n"));
+    out.push_str(&format!("\n## {}\n\n", section.heading()));
     if lines.is_empty() {
-        out.push_str("_None._\n");
+        out.push_str(NONE);
+        out.push('\n');
     } else {
         out.push_str(&lines.join("\n"));
         out.push('\n');

@@ -13,7 +13,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::error::{Error, ErrorKind, Result};
-pub use text::{Section, Speech, from_markdown};
+pub use crate::render::Section;
+use crate::settings::SpeechSettings;
+use crate::ui::Printer;
+pub use text::{Speech, from_markdown, from_minutes};
 
 /// Voice choices of the user; unset ones follow the minutes' language.
 #[derive(Debug, Clone, Default)]
@@ -32,30 +35,24 @@ fn espeak_voice(language: &str) -> String {
 }
 
 fn synthesiser() -> std::ffi::OsString {
-    if cfg!(target_os = "macos") {
-        return std::env::var_os("MINUTES_SAY").unwrap_or_else(|| "say".into());
-    }
-    std::env::var_os("MINUTES_ESPEAK").unwrap_or_else(|| "espeak-ng".into())
+    crate::env::synthesiser_program().unwrap_or_else(|| {
+        if cfg!(target_os = "macos") {
+            "say".into()
+        } else {
+            "espeak-ng".into()
+        }
+    })
 }
 
 /// Renders `speech` to a WAV file at `out`.
 pub fn to_wav(speech: &Speech, voice: &VoiceOptions, out: &Path) -> Result<()> {
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, &e))?;
+    let wav = crate::sink::AtomicFile::new(out)?;
     let script = tempfile::Builder::new()
         .prefix(".minutes-speech-")
         .suffix(".txt")
         .tempfile()
-        .map_err(|e| Error::write(dir, &e))?;
-    std::fs::write(script.path(), &speech.text).map_err(|e| Error::write(script.path(), &e))?;
-    let wav = tempfile::Builder::new()
-        .prefix(".minutes-")
-        .suffix(".wav")
-        .tempfile_in(dir)
         .map_err(|e| Error::write(out, &e))?;
+    std::fs::write(script.path(), &speech.text).map_err(|e| Error::write(script.path(), &e))?;
     let program = synthesiser();
     let mut cmd = Command::new(&program);
     if cfg!(target_os = "macos") {
@@ -102,9 +99,7 @@ pub fn to_wav(speech: &Speech, voice: &VoiceOptions, out: &Path) -> Result<()> {
             format!("{} failed: {why}", program.to_string_lossy()),
         ));
     }
-    crate::sink::set_shareable(wav.as_file());
-    wav.persist(out).map_err(|e| Error::write(out, &e.error))?;
-    Ok(())
+    wav.commit()
 }
 
 /// Speaks `speech` through the platform's speech service and waits until it is done.
@@ -153,4 +148,26 @@ pub fn parse_sections(list: Option<&str>) -> Result<Vec<Section>> {
             })
             .collect(),
     }
+}
+
+/// Speaks and/or renders what `settings` ask for; does nothing when they ask for nothing.
+pub fn say(speech: &Speech, settings: &SpeechSettings, printer: &Printer) -> Result<()> {
+    if !settings.live && settings.wav.is_none() {
+        return Ok(());
+    }
+    if speech.text.trim().is_empty() {
+        return Err(Error::new(
+            ErrorKind::BadInput,
+            "nothing to read: the chosen sections are empty",
+        ));
+    }
+    if let Some(wav) = &settings.wav {
+        to_wav(speech, &settings.voice, wav)?;
+        printer.status(format!("wrote speech to {}", wav.display()));
+    }
+    if settings.live {
+        printer.status("reading the minutes aloud");
+        live(speech, &settings.voice)?;
+    }
+    Ok(())
 }

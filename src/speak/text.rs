@@ -1,83 +1,32 @@
-//! Minutes as something to listen to: markdown in, plain sentences out.
+//! Minutes as something to listen to: typed minutes in, plain sentences out.
 //!
-//! The YAML front matter, markdown symbols, checkboxes, link syntax and the
-//! appended transcript are not read; headings become short announcements,
-//! list items become sentences, and `[12:04]` becomes "at 12 minutes".
-//! Section names follow the minutes' language where we know it.
+//! Speech is made from the [`Minutes`] value, not from markdown, so renaming
+//! a heading cannot silence a section; a markdown file written earlier is
+//! read back by [`crate::render::read`] first. Markdown symbols and link
+//! syntax in the model's text are not read; sections become short
+//! announcements, items become sentences, and `12:04` becomes "at 12
+//! minutes". Section names follow the minutes' language where we know it.
 
-use serde::Deserialize;
+use crate::render::{Section, read};
+use crate::summarize::schema::Minutes;
 
-/// The sections a listener can pick with `--speak-sections`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Section {
-    Summary,
-    Decisions,
-    Actions,
-    Questions,
-    Topics,
-    Participants,
-}
-
-impl Section {
-    pub const ALL: [Section; 6] = [
-        Section::Summary,
-        Section::Decisions,
-        Section::Actions,
-        Section::Questions,
-        Section::Topics,
-        Section::Participants,
-    ];
-
-    pub fn parse(name: &str) -> Option<Section> {
-        Some(match name.trim().to_lowercase().as_str() {
-            "summary" => Section::Summary,
-            "decisions" => Section::Decisions,
-            "actions" | "action-items" | "action_items" => Section::Actions,
-            "questions" | "open-questions" | "open_questions" => Section::Questions,
-            "topics" => Section::Topics,
-            "participants" => Section::Participants,
-            _ => return None,
-        })
+/// What is said before a section, in `language`.
+fn announcement(section: Section, language: &str) -> &'static str {
+    let ko = language.starts_with("ko");
+    match (section, ko) {
+        (Section::Summary, false) => "Summary.",
+        (Section::Decisions, false) => "Decisions.",
+        (Section::Actions, false) => "Action items.",
+        (Section::Questions, false) => "Open questions.",
+        (Section::Topics, false) => "Topics.",
+        (Section::Participants, false) => "Participants.",
+        (Section::Summary, true) => "요약.",
+        (Section::Decisions, true) => "결정 사항.",
+        (Section::Actions, true) => "할 일.",
+        (Section::Questions, true) => "남은 질문.",
+        (Section::Topics, true) => "주제.",
+        (Section::Participants, true) => "참석자.",
     }
-
-    fn of_heading(heading: &str) -> Option<Section> {
-        Some(match heading.trim() {
-            "Summary" => Section::Summary,
-            "Decisions" => Section::Decisions,
-            "Action items" => Section::Actions,
-            "Open questions" => Section::Questions,
-            "Topics" => Section::Topics,
-            "Participants" => Section::Participants,
-            _ => return None,
-        })
-    }
-
-    /// What is said before the section, in `language`.
-    fn spoken(self, language: &str) -> &'static str {
-        let ko = language.starts_with("ko");
-        match (self, ko) {
-            (Section::Summary, false) => "Summary.",
-            (Section::Decisions, false) => "Decisions.",
-            (Section::Actions, false) => "Action items.",
-            (Section::Questions, false) => "Open questions.",
-            (Section::Topics, false) => "Topics.",
-            (Section::Participants, false) => "Participants.",
-            (Section::Summary, true) => "요약.",
-            (Section::Decisions, true) => "결정 사항.",
-            (Section::Actions, true) => "할 일.",
-            (Section::Questions, true) => "남은 질문.",
-            (Section::Topics, true) => "주제.",
-            (Section::Participants, true) => "참석자.",
-        }
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct Front {
-    #[serde(default)]
-    title: Option<String>,
-    #[serde(default)]
-    language: Option<String>,
 }
 
 /// The text to speak and the language it is in.
@@ -87,57 +36,62 @@ pub struct Speech {
     pub language: String,
 }
 
-/// Turns a minutes markdown document into sentences.
+/// A minutes markdown file (written earlier, perhaps edited) as sentences.
 pub fn from_markdown(markdown: &str, sections: &[Section]) -> Speech {
-    let (front, body) = split_front_matter(markdown);
-    let front: Front = front
-        .and_then(|f| serde_norway::from_str(f).ok())
-        .unwrap_or_default();
-    let language = front
-        .language
-        .filter(|l| l != "unknown")
-        .unwrap_or_else(|| "en".into());
+    let doc = read::markdown(markdown);
+    from_minutes(&doc.minutes, doc.language.as_deref(), sections)
+}
+
+/// Minutes as sentences: the title, then each chosen non-empty section
+/// announced by name and read item by item.
+pub fn from_minutes(m: &Minutes, language: Option<&str>, sections: &[Section]) -> Speech {
+    let language = language
+        .filter(|l| !l.is_empty() && *l != "unknown")
+        .unwrap_or("en")
+        .to_string();
     let mut out: Vec<String> = Vec::new();
-    let mut current: Option<Section> = None;
-    let mut skipping = false;
-    let mut title_done = false;
-    for line in body.lines() {
-        let line = line.trim();
-        if let Some(title) = line.strip_prefix("# ") {
-            if !title_done {
-                out.push(sentence(&clean(title)));
-                title_done = true;
-            }
-            continue;
-        }
-        if let Some(heading) = line.strip_prefix("## ") {
-            current = Section::of_heading(heading);
-            skipping = !current.is_some_and(|s| sections.contains(&s));
-            if let (Some(s), false) = (current, skipping) {
-                out.push(s.spoken(&language).to_string());
-            }
-            continue;
-        }
-        if skipping || line.is_empty() || line.starts_with('>') || line == "_None._" {
-            continue;
-        }
-        let item = line
-            .strip_prefix("- [ ] ")
-            .or_else(|| line.strip_prefix("- [x] "))
-            .or_else(|| line.strip_prefix("- "));
-        let text = match (current, item) {
-            (Some(Section::Topics), Some(t)) => topic(t),
-            (Some(Section::Actions), Some(t)) => action(t),
-            (_, Some(t)) => clean(t),
-            (Some(Section::Participants), None) => clean(line),
-            _ => continue,
-        };
-        if !text.is_empty() {
-            out.push(sentence(&text));
-        }
+    if !m.title.trim().is_empty() {
+        out.push(sentence(&clean(&m.title)));
     }
-    if !title_done && let Some(t) = front.title {
-        out.insert(0, sentence(&clean(&t)));
+    for section in Section::ALL.into_iter().filter(|s| sections.contains(s)) {
+        let items: Vec<String> = match section {
+            Section::Summary => m.summary.iter().map(|s| clean(s)).collect(),
+            Section::Decisions => m
+                .decisions
+                .iter()
+                .map(|d| with_time(clean(&d.decision), d.time.as_deref(), "at "))
+                .collect(),
+            Section::Actions => m
+                .action_items
+                .iter()
+                .map(|a| {
+                    let mut parts = vec![clean(&a.task)];
+                    if let Some(owner) = a.owner.as_deref().filter(|o| !o.trim().is_empty()) {
+                        parts.push(format!("owner {}", clean(owner)));
+                    }
+                    if let Some(due) = a.due.as_deref().filter(|d| !d.trim().is_empty()) {
+                        parts.push(format!("due {}", clean(due)));
+                    }
+                    with_time(parts.join(", "), a.time.as_deref(), "at ")
+                })
+                .collect(),
+            Section::Questions => m.open_questions.iter().map(|q| clean(q)).collect(),
+            Section::Topics => m
+                .topics
+                .iter()
+                .map(|t| with_time(clean(&t.title), t.start.as_deref(), "from "))
+                .collect(),
+            Section::Participants => match m.participants.is_empty() {
+                true => Vec::new(),
+                false => vec![clean(&m.participants.join(", "))],
+            },
+        };
+        let items: Vec<String> = items.into_iter().filter(|i| !i.is_empty()).collect();
+        if items.is_empty() {
+            continue;
+        }
+        out.push(announcement(section, &language).to_string());
+        out.extend(items.iter().map(|i| sentence(i)));
     }
     Speech {
         text: out.join("\n"),
@@ -145,51 +99,12 @@ pub fn from_markdown(markdown: &str, sections: &[Section]) -> Speech {
     }
 }
 
-fn split_front_matter(doc: &str) -> (Option<&str>, &str) {
-    if let Some(rest) = doc.strip_prefix("---\n")
-        && let Some(end) = rest.find("\n---\n")
-    {
-        return (Some(&rest[..end]), &rest[end + 5..]);
+/// "text, at 12 minutes" (or "from …" for a topic's start).
+fn with_time(text: String, time: Option<&str>, word: &str) -> String {
+    match time.and_then(spoken_time) {
+        Some(t) => format!("{text}, {}", t.replacen("at ", word, 1)),
+        None => text,
     }
-    (None, doc)
-}
-
-/// A topic line `[mm:ss] title` reads "title, from 12 minutes".
-fn topic(item: &str) -> String {
-    match item.strip_prefix('[').and_then(|r| r.split_once(']')) {
-        Some((time, title)) => match spoken_time(time) {
-            Some(t) => format!("{}, {}", clean(title), t.replacen("at ", "from ", 1)),
-            None => clean(item),
-        },
-        None => clean(item),
-    }
-}
-
-/// An action item `task — owner (due) [mm:ss]` reads "task, owner Mina, due Friday, at 12 minutes".
-fn action(item: &str) -> String {
-    let (task, rest) = item.split_once(" — ").unwrap_or((item, ""));
-    let (rest, time) = match rest
-        .rfind(" [")
-        .or_else(|| task.rfind(" [").map(|_| usize::MAX))
-    {
-        Some(usize::MAX) | None => (rest, ""),
-        Some(i) => (&rest[..i], &rest[i + 1..]),
-    };
-    let (owner, due) = match rest.find(" (") {
-        Some(i) if rest.ends_with(')') => (&rest[..i], &rest[i + 2..rest.len() - 1]),
-        _ => (rest, ""),
-    };
-    let mut parts = vec![clean(task)];
-    if !owner.trim().is_empty() {
-        parts.push(format!("owner {}", clean(owner)));
-    }
-    if !due.trim().is_empty() {
-        parts.push(format!("due {}", clean(due)));
-    }
-    if !time.is_empty() {
-        parts.push(clean(time));
-    }
-    parts.join(", ")
 }
 
 /// Removes markdown syntax and reads timestamps and separators aloud.
@@ -230,9 +145,7 @@ pub fn clean(text: &str) -> String {
         }
     }
     out.push_str(rest);
-    let out = out
-        .replace(" — ", ", owner ")
-        .replace(['*', '_', '`', '#', '|'], "");
+    let out = out.replace(['*', '_', '`', '#', '|'], "");
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -278,7 +191,7 @@ mod tests {
             t.starts_with("Budget: Q3.\nSummary.\nThe budget is approved."),
             "{t}"
         );
-        assert!(t.contains("Ship in October at 12 minutes."), "{t}");
+        assert!(t.contains("Ship in October, at 12 minutes."), "{t}");
         assert!(
             t.contains("Send the report, owner Mina, due Friday, at 1 hour 2 minutes."),
             "{t}"

@@ -90,8 +90,10 @@ impl Ct2File {
             let dtype = DType::from_id(dtype_id)
                 .ok_or_else(|| bad(format!("variable {name} has unknown dtype {dtype_id}")))?;
             let len = read_u32(&mut reader).map_err(eof)? as usize;
-            let elements: usize = shape.iter().product();
-            if elements * dtype.size() != len {
+            let bytes = shape
+                .iter()
+                .try_fold(dtype.size(), |n, d| n.checked_mul(*d));
+            if bytes != Some(len) {
                 return Err(bad(format!(
                     "variable {name}: shape {shape:?} does not match {len} bytes"
                 )));
@@ -155,6 +157,33 @@ impl Ct2File {
                 format!("missing variable {name}"),
             )
         })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The shape of `name`, which must have exactly `N` dimensions: a model
+    /// whose tensors have another rank is refused, never indexed blindly.
+    pub fn dims<const N: usize>(&self, name: &str) -> Result<[usize; N]> {
+        let info = self.require(name)?;
+        <[usize; N]>::try_from(info.shape.as_slice()).map_err(|_| {
+            Error::file(
+                ErrorKind::BadInput,
+                &self.path,
+                format!(
+                    "variable {name} has shape {:?}; expected {N} dimensions",
+                    info.shape
+                ),
+            )
+        })
+    }
+
+    /// A tensor of `N` dimensions as `f32`, with its shape.
+    pub fn tensor<const N: usize>(&mut self, name: &str) -> Result<([usize; N], Vec<f32>)> {
+        let dims = self.dims::<N>(name)?;
+        let (_, values) = self.tensor_f32(name)?;
+        Ok((dims, values))
     }
 
     fn raw(&mut self, info: &VarInfo) -> Result<Vec<u8>> {
@@ -267,4 +296,54 @@ fn read_string(r: &mut impl Read) -> std::io::Result<String> {
         buf.pop();
     }
     String::from_utf8(buf).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A model file holding one float32 variable of the given shape and `bytes` bytes of data.
+    fn model_file(dir: &Path, shape: &[u32], bytes: u32) -> PathBuf {
+        let mut out = Vec::new();
+        let string = |out: &mut Vec<u8>, s: &str| {
+            out.extend_from_slice(&((s.len() + 1) as u16).to_le_bytes());
+            out.extend_from_slice(s.as_bytes());
+            out.push(0);
+        };
+        out.extend_from_slice(&6u32.to_le_bytes());
+        string(&mut out, "WhisperSpec");
+        out.extend_from_slice(&1u32.to_le_bytes());
+        out.extend_from_slice(&1u32.to_le_bytes());
+        string(&mut out, "decoder/embeddings/weight");
+        out.push(shape.len() as u8);
+        for d in shape {
+            out.extend_from_slice(&d.to_le_bytes());
+        }
+        out.push(0); // float32
+        out.extend_from_slice(&bytes.to_le_bytes());
+        out.extend(std::iter::repeat_n(0u8, bytes as usize));
+        out.extend_from_slice(&0u32.to_le_bytes());
+        let p = dir.join("model.bin");
+        std::fs::write(&p, out).unwrap();
+        p
+    }
+
+    #[test]
+    fn shapes_are_checked_before_they_are_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = model_file(dir.path(), &[4], 16);
+        let mut ct = Ct2File::open(&p).unwrap();
+        let err = ct.dims::<2>("decoder/embeddings/weight").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadInput);
+        assert!(
+            err.message().contains("expected 2 dimensions"),
+            "{}",
+            err.message()
+        );
+        assert!(ct.tensor::<2>("decoder/embeddings/weight").is_err());
+        assert_eq!(ct.tensor::<1>("decoder/embeddings/weight").unwrap().0, [4]);
+        // Dimensions whose product overflows are a bad file, not a panic.
+        let p = model_file(dir.path(), &[u32::MAX, u32::MAX, u32::MAX, u32::MAX], 16);
+        assert_eq!(Ct2File::open(&p).err().unwrap().kind(), ErrorKind::BadInput);
+    }
 }

@@ -61,17 +61,9 @@ pub fn import(dir: &Path, out: &Path, q8: bool) -> Result<ImportSummary> {
     }
     let tokens = super::vocab::load(dir)?;
     let h = Hparams::read(&mut ct, &bin)?;
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| Error::write(parent, &e))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".minutes-import-")
-        .tempfile_in(parent)
-        .map_err(|e| Error::write(parent, &e))?;
+    let tmp = crate::sink::AtomicFile::new(out)?;
     let mut w = Writer {
-        out: BufWriter::new(tmp.as_file()),
+        out: BufWriter::new(tmp.file()),
         q8,
         path: out.to_path_buf(),
     };
@@ -79,11 +71,7 @@ pub fn import(dir: &Path, out: &Path, q8: bool) -> Result<ImportSummary> {
     write_tensors(&mut ct, &mut w, &h)?;
     w.out.flush().map_err(|e| Error::write(out, &e))?;
     drop(w);
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::write(out, &e))?;
-    crate::sink::set_shareable(tmp.as_file());
-    tmp.persist(out).map_err(|e| Error::write(out, &e.error))?;
+    tmp.commit()?;
     let bytes = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
     Ok(ImportSummary {
         output: out.to_path_buf(),
@@ -111,11 +99,6 @@ struct Hparams {
 
 impl Hparams {
     fn read(ct: &mut Ct2File, bin: &Path) -> Result<Self> {
-        let shape = |ct: &Ct2File, name: &str| -> Result<Vec<usize>> {
-            ct.info(name).map(|i| i.shape.clone()).ok_or_else(|| {
-                Error::file(ErrorKind::BadInput, bin, format!("missing variable {name}"))
-            })
-        };
         let count_layers = |ct: &Ct2File, side: &str| {
             let prefix = format!("{side}/layer_");
             let mut ids: Vec<usize> = ct
@@ -127,23 +110,23 @@ impl Hparams {
             ids.dedup();
             ids.len()
         };
-        let emb = shape(ct, "decoder/embeddings/weight")?;
-        let epos = shape(ct, "encoder/position_encodings/encodings")?;
-        let dpos = shape(ct, "decoder/position_encodings/encodings")?;
-        let conv1 = shape(ct, "encoder/conv1/weight")?;
+        let [n_vocab, _] = ct.dims::<2>("decoder/embeddings/weight")?;
+        let [audio_ctx, audio_state] = ct.dims::<2>("encoder/position_encodings/encodings")?;
+        let [text_ctx, text_state] = ct.dims::<2>("decoder/position_encodings/encodings")?;
+        let [_, n_mels, _] = ct.dims::<3>("encoder/conv1/weight")?;
         let h = Hparams {
-            n_vocab: emb[0],
-            audio_ctx: epos[0],
-            audio_state: epos[1],
+            n_vocab,
+            audio_ctx,
+            audio_state,
             audio_head: ct.scalar_int("encoder/num_heads")? as usize,
             enc_layers: count_layers(ct, "encoder"),
-            text_ctx: dpos[0],
-            text_state: dpos[1],
+            text_ctx,
+            text_state,
             text_head: ct.scalar_int("decoder/num_heads")? as usize,
             dec_layers: count_layers(ct, "decoder"),
-            n_mels: conv1[1],
+            n_mels,
         };
-        if h.enc_layers == 0 || h.dec_layers == 0 || conv1.len() != 3 {
+        if h.enc_layers == 0 || h.dec_layers == 0 {
             return Err(Error::file(
                 ErrorKind::BadInput,
                 bin,
@@ -255,17 +238,13 @@ fn quantize_q8_0(data: &[f32]) -> Vec<u8> {
 
 fn write_tensors(ct: &mut Ct2File, w: &mut Writer, h: &Hparams) -> Result<()> {
     let mut t = Tensors { ct, w };
-    let (pos_shape, pos) = t.ct.tensor_f32("encoder/position_encodings/encodings")?;
-    t.w.f32(
-        "encoder.positional_embedding",
-        &[pos_shape[1], pos_shape[0]],
-        &pos,
-    )?;
+    let ([rows, cols], pos) = t.ct.tensor::<2>("encoder/position_encodings/encodings")?;
+    t.w.f32("encoder.positional_embedding", &[cols, rows], &pos)?;
     for conv in ["conv1", "conv2"] {
-        let (s, wt) = t.ct.tensor_f32(&format!("encoder/{conv}/weight"))?;
+        let ([out, inp, width], wt) = t.ct.tensor::<3>(&format!("encoder/{conv}/weight"))?;
         t.w.tensor(
             &format!("encoder.{conv}.weight"),
-            &[s[2], s[1], s[0]],
+            &[width, inp, out],
             GGML_TYPE_F16,
             &wt,
         )?;
@@ -278,10 +257,10 @@ fn write_tensors(ct: &mut Ct2File, w: &mut Writer, h: &Hparams) -> Result<()> {
         t.block_self_attention(&p, &q)?;
         t.ffn(&p, &q)?;
     }
-    let (s, emb) = t.ct.tensor_f32("decoder/embeddings/weight")?;
-    t.w.weight("decoder.token_embedding.weight", s[0], s[1], &emb)?;
-    let (s, pos) = t.ct.tensor_f32("decoder/position_encodings/encodings")?;
-    t.w.f32("decoder.positional_embedding", &[s[1], s[0]], &pos)?;
+    let ([rows, cols], emb) = t.ct.tensor::<2>("decoder/embeddings/weight")?;
+    t.w.weight("decoder.token_embedding.weight", rows, cols, &emb)?;
+    let ([rows, cols], pos) = t.ct.tensor::<2>("decoder/position_encodings/encodings")?;
+    t.w.f32("decoder.positional_embedding", &[cols, rows], &pos)?;
     t.norm("decoder/layer_norm", "decoder.ln")?;
     for i in 0..h.dec_layers {
         let (p, q) = (format!("decoder/layer_{i}"), format!("decoder.blocks.{i}"));
@@ -327,9 +306,20 @@ impl Tensors<'_, '_, '_> {
 
     /// Splits a fused `[k·n, in]` projection into k `[n, in]` ones by rows.
     fn fused(&mut self, src: &str, dst: &[String], with_bias: &[bool]) -> Result<()> {
-        let (s, wt) = self.ct.tensor_f32(&format!("{src}/weight"))?;
+        let ([fused_rows, cols], wt) = self.ct.tensor::<2>(&format!("{src}/weight"))?;
         let (_, b) = self.ct.tensor_f32(&format!("{src}/bias"))?;
-        let (rows, cols) = (s[0] / dst.len(), s[1]);
+        let rows = fused_rows / dst.len();
+        if rows * dst.len() != fused_rows || b.len() != fused_rows {
+            return Err(Error::file(
+                ErrorKind::BadInput,
+                self.ct.path(),
+                format!(
+                    "{src}: weight rows {fused_rows} and bias {} do not split into {}",
+                    b.len(),
+                    dst.len()
+                ),
+            ));
+        }
         for (k, name) in dst.iter().enumerate() {
             self.w.weight(
                 &format!("{name}.weight"),

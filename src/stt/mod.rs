@@ -20,3 +20,17 @@ pub struct SttOptions {
     /// Vocabulary hint passed as whisper's initial prompt.
     pub prompt: Option<String>,
 }
+
+impl SttOptions {
+    /// The fields that shape a transcript, for cache and manifest keys.
+    /// Threads are left out: they change the speed, not the text.
+    pub fn key(&self) -> String {
+        let SttOptions {
+            language,
+            threads: _,
+            beam,
+            prompt,
+        } = self;
+        format!("language={language}|beam={beam:?}|prompt={prompt:?}")
+    }
+}

@@ -119,7 +119,7 @@ pub const MAGIC: &[u8] = b"lmgg";
 
 /// Where to download model `name` from, and how to check it.
 pub fn source(name: &str) -> crate::download::Source<'_> {
-    let base = std::env::var("MINUTES_MODELS_URL").unwrap_or_else(|_| DEFAULT_BASE_URL.to_string());
+    let base = crate::env::models_url().unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
     let known = known(name);
     crate::download::Source {
         name,

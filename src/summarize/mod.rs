@@ -17,7 +17,7 @@ pub mod schema;
 
 use serde::Serialize;
 
-pub use pipeline::run;
+pub use pipeline::{Summary, run};
 
 /// How to summarise, resolved once.
 #[derive(Debug, Clone)]
@@ -42,6 +42,33 @@ pub struct Options {
     /// for the bundled local model: it and whisper.cpp would fight over the
     /// same cores (both spin-wait), which costs far more than it overlaps.
     pub overlap: bool,
+}
+
+impl Options {
+    /// The fields that shape the minutes, for cache and manifest keys.
+    /// Concurrency, partial-minutes policy and streaming overlap are left
+    /// out: they change how a run goes, not the document it makes.
+    pub fn key(&self) -> String {
+        let Options {
+            language,
+            correct,
+            glossary,
+            max_correction,
+            chunk_tokens,
+            reduce_tokens,
+            jobs: _,
+            allow_partial: _,
+            max_output_tokens,
+            temperature,
+            ground_names,
+            overlap: _,
+        } = self;
+        format!(
+            "language={language}|correct={correct}|glossary={glossary:?}|max_correction={max_correction}|\
+             chunk_tokens={chunk_tokens}|reduce_tokens={reduce_tokens}|max_output_tokens={max_output_tokens}|\
+             temperature={temperature}|ground_names={ground_names}"
+        )
+    }
 }
 
 /// A stretch of the recording the minutes could not cover.

@@ -14,7 +14,7 @@ use super::schema::{Minutes, format_time, minutes_schema};
 use super::{Event, Gap, Options, Report, StageCache};
 use crate::error::{Error, ErrorKind, Result};
 use crate::llm::{Llm, Schema, Stage};
-use crate::transcript::Segment;
+use crate::transcript::{Segment, Transcript};
 
 /// How many times a chunk cut off at the token limit is halved and retried.
 const MAX_SPLITS: usize = 3;
@@ -36,17 +36,20 @@ fn schema(name: &'static str) -> Schema {
     }
 }
 
-/// Runs the whole pipeline over segments as they arrive on `segments`;
-/// `duration` is the recording's length (0 for an untimed transcript).
+/// Runs the whole pipeline over segments as they arrive on `segments`.
+/// `recording` is the transcription's outcome, awaited once every segment
+/// has arrived: its failure ends the run (it explains a short transcript
+/// better than the LLM side could), and its facts (duration) check the
+/// minutes' timestamps.
 pub async fn run<L: Llm>(
     llm: &L,
     prompts: &PromptSet,
     opts: &Options,
     cache: Option<&dyn StageCache>,
     mut segments: mpsc::Receiver<Segment>,
-    duration: impl Fn() -> f64,
+    recording: impl Future<Output = Result<Transcript>>,
     on_event: &(dyn Fn(Event) + Send + Sync),
-) -> Result<(Minutes, Report, Vec<Segment>)> {
+) -> Result<Summary> {
     let started = Instant::now();
     let permits = Semaphore::new(opts.jobs.max(1));
     let caller = Caller {
@@ -100,7 +103,8 @@ pub async fn run<L: Llm>(
             results.push(done?);
         }
     }
-    ctx.duration = duration();
+    let recording = recording.await?;
+    ctx.duration = recording.duration;
     results.sort_by_key(|r| r.index);
     report.chunks = results.len();
     report.seconds.map = started.elapsed().as_secs_f64();
@@ -186,7 +190,22 @@ pub async fn run<L: Llm>(
             )));
         }
     }
-    Ok((minutes, report, transcript))
+    Ok(Summary {
+        minutes,
+        report,
+        transcript,
+        recording,
+    })
+}
+
+/// What the pipeline made: the minutes, what it did, the corrected
+/// transcript, and the recording it was made from.
+pub struct Summary {
+    pub minutes: Minutes,
+    pub report: Report,
+    /// The segments after correction.
+    pub transcript: Vec<Segment>,
+    pub recording: Transcript,
 }
 
 /// Notes of one part of the meeting: its JSON and the time range it covers.

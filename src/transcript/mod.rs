@@ -29,6 +29,9 @@ pub struct Transcript {
     pub language: String,
     /// Length of the recording in seconds.
     pub duration: f64,
+    /// The day of the meeting (local time zone), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<jiff::civil::Date>,
     pub segments: Vec<Segment>,
 }
 
@@ -106,6 +109,7 @@ mod tests {
             model: "tiny".into(),
             language: "en".into(),
             duration: 3725.5,
+            date: None,
             segments: vec![
                 Segment {
                     start: 0.0,

@@ -52,6 +52,7 @@ fn empty() -> Transcript {
         model: String::new(),
         language: String::new(),
         duration: 0.0,
+        date: None,
         segments: Vec::new(),
     }
 }
@@ -157,6 +158,7 @@ mod tests {
             model: "m".into(),
             language: "en".into(),
             duration: 5.0,
+            date: None,
             segments: vec![
                 Segment {
                     start: 0.5,

@@ -23,8 +23,8 @@ pub struct Seen {
 pub struct Faults {
     /// Latency of every answer.
     pub delay: Duration,
-    /// First map request: this status, with this Retry-After (seconds).
-    pub map_status_once: Option<(u16, Option<u64>)>,
+    /// First map request: this status, with this Retry-After header value.
+    pub map_status_once: Option<(u16, Option<&'static str>)>,
     /// Every request fails with this status.
     pub always_status: Option<u16>,
     /// Map requests whose transcript contains this text fail with 500, always.
@@ -254,7 +254,7 @@ impl Respond for Responder {
                 json!({"error": {"message": "slow down", "type": "rate_limit_error"}}),
             );
             if let Some(s) = retry_after {
-                t = t.insert_header("retry-after", s.to_string().as_str());
+                t = t.insert_header("retry-after", s);
             }
             t
         } else if stage == "map"

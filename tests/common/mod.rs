@@ -27,17 +27,44 @@ pub fn asset(name: &str) -> PathBuf {
     root().join(".cache/assets").join(name)
 }
 
-/// A scratch directory under the target directory.
+/// This test process's own folder under the target directory. Folders of
+/// earlier runs whose process is gone are removed when it is made, so runs
+/// do not pile up folders (the harness has no hook to clean up at exit).
+fn run_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        for entry in std::fs::read_dir(base).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let gone = name
+                .strip_prefix("run-")
+                .and_then(|pid| pid.parse::<u32>().ok())
+                .is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists());
+            if gone {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+        let dir = base.join(format!("run-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    })
+}
+
+/// A scratch directory, removed when dropped.
 pub fn scratch() -> tempfile::TempDir {
     tempfile::Builder::new()
         .prefix("t-")
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .tempdir_in(run_dir())
         .unwrap()
 }
 
 fn isolated_home() -> &'static Path {
-    static HOME: OnceLock<tempfile::TempDir> = OnceLock::new();
-    HOME.get_or_init(scratch).path()
+    static HOME: OnceLock<PathBuf> = OnceLock::new();
+    HOME.get_or_init(|| {
+        let home = run_dir().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        home
+    })
 }
 
 /// The real `minutes` binary, with config and data directories isolated from

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use subtle::ConstantTimeEq;
 
 use axum::response::sse::{Event, Sse};
 
@@ -39,7 +40,8 @@ fn authorised(app: &App, headers: &HeaderMap) -> bool {
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|given| given == t),
+            // Constant time: the comparison must not tell how much of a guess was right.
+            .is_some_and(|given| bool::from(given.as_bytes().ct_eq(t.as_bytes()))),
     }
 }
 
