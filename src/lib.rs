@@ -70,9 +70,9 @@ fn run(cli: Cli, printer: &Printer) -> Result<()> {
         Command::Serve(args) => {
             let common = Common::resolve(&cli.global)?;
             let dir = &common.models_dir;
-            let model = settings::local_model(
+            let model = llm::select::local_model(
                 args.llm_model.as_deref(),
-                &settings::local_models(dir),
+                &llm::select::local_models(dir),
                 dir,
             )?;
             commands::serve::run(&model, &args, printer)

@@ -13,7 +13,7 @@
 //! zone: the container's own creation time when it has one, else the file's
 //! modification time; `--date` overrides both.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -23,41 +23,77 @@ use jiff::tz::TimeZone;
 use crate::batch::cache::Cache;
 use crate::error::{Error, Result};
 use crate::media;
-use crate::stt::SttOptions;
 use crate::stt::whisper::WhisperEngine;
+use crate::stt::{SttOptions, registry};
 use crate::transcript::{Segment, Transcript, parse};
 use crate::ui::Printer;
 
-/// How to transcribe, resolved once for a run.
+/// How to transcribe, as asked.
 #[derive(Debug, Clone)]
 pub struct TranscriptionSettings {
-    /// The whisper model (name, file); `None` when every input is a transcript.
-    pub model: Option<(String, std::path::PathBuf)>,
+    /// `--stt-model`: a name or a path; `None` takes the best model present.
+    pub model: Option<String>,
+    pub models_dir: PathBuf,
     pub stt: SttOptions,
     /// `--date`: the meeting's date, whatever the files say.
     pub date: Option<Date>,
 }
 
-/// The stage: settings, the stage cache, and the model once it is loaded.
+/// The whisper model a run uses, found in the models directory.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub name: String,
+    pub path: PathBuf,
+    /// Its size, so a replaced file counts as another model in cache keys.
+    pub bytes: u64,
+}
+
+impl Model {
+    /// `name:bytes`, for cache and manifest keys.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.name, self.bytes)
+    }
+}
+
+/// The stage: settings, the model, the stage cache, and the loaded engine.
 pub struct Transcriber<'a> {
     settings: &'a TranscriptionSettings,
+    model: Option<Model>,
     cache: Option<&'a Cache>,
     printer: &'a Printer,
     engine: Mutex<Option<Arc<WhisperEngine>>>,
 }
 
 impl<'a> Transcriber<'a> {
+    /// The stage for a run; the model is looked up only when some input is
+    /// a recording (`recordings`), so transcripts alone need none.
     pub fn new(
         settings: &'a TranscriptionSettings,
+        recordings: bool,
         cache: Option<&'a Cache>,
         printer: &'a Printer,
-    ) -> Self {
-        Transcriber {
+    ) -> Result<Self> {
+        let model = match recordings {
+            true => {
+                let (name, path) =
+                    registry::resolve(settings.model.as_deref(), &settings.models_dir)?;
+                let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                Some(Model { name, path, bytes })
+            }
+            false => None,
+        };
+        Ok(Transcriber {
             settings,
+            model,
             cache,
             printer,
             engine: Mutex::new(None),
-        }
+        })
+    }
+
+    /// The model recordings are transcribed with, when there are any.
+    pub fn model(&self) -> Option<&Model> {
+        self.model.as_ref()
     }
 
     /// The transcript of `input`; `known_hash` is its content hash when the
@@ -109,19 +145,17 @@ impl<'a> Transcriber<'a> {
     /// The cache key of a recording's transcript: the audio's content hash
     /// with everything that shapes recognition.
     fn key(&self, input: &Path, known_hash: Option<&str>) -> Result<Option<String>> {
-        let (Some(_), Some((name, path))) = (self.cache, &self.settings.model) else {
+        let (Some(_), Some(model)) = (self.cache, &self.model) else {
             return Ok(None);
         };
         let audio = match known_hash {
             Some(h) => h.to_string(),
             None => crate::hash::file(input)?,
         };
-        let model_size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         Ok(Some(crate::hash::parts(&[
             "transcript-v2",
             &audio,
-            name,
-            &model_size.to_string(),
+            &model.key(),
             &self.settings.stt.key(),
         ])))
     }
@@ -139,12 +173,11 @@ impl<'a> Transcriber<'a> {
         if let Some(e) = slot.as_ref() {
             return Ok(e.clone());
         }
-        let (name, path) = self
-            .settings
+        let model = self
             .model
             .as_ref()
             .ok_or_else(|| Error::internal("no speech model resolved"))?;
-        let engine = Arc::new(WhisperEngine::load(name, path)?);
+        let engine = Arc::new(WhisperEngine::load(&model.name, &model.path)?);
         *slot = Some(engine.clone());
         Ok(engine)
     }

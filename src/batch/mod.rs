@@ -23,11 +23,24 @@ pub struct BatchSettings {
     pub force: bool,
     /// Output name pattern with `{stem}`, `{date}`, `{slug}` (no extension).
     pub name: String,
-    pub cache: Option<cache::Cache>,
+    /// `--no-cache`: neither read nor write the stage cache.
+    pub no_cache: bool,
+    /// `--cache-dir`; `None` is the default location.
+    pub cache_dir: Option<PathBuf>,
     pub wait: bool,
     pub report: Option<PathBuf>,
     pub metrics: Option<PathBuf>,
     pub shard: Option<(u32, u32)>,
+}
+
+impl BatchSettings {
+    /// The stage cache, unless it is turned off (creates its folder).
+    pub fn open_cache(&self) -> Result<Option<cache::Cache>> {
+        match self.no_cache {
+            true => Ok(None),
+            false => cache::Cache::open(self.cache_dir.as_deref()).map(Some),
+        }
+    }
 }
 
 /// Parses `--shard I/N` (0 ≤ I < N).

@@ -114,7 +114,7 @@ fn list(common: &Common) -> Result<()> {
             found.map(|(_, p, _)| p.as_path()),
         ));
     }
-    for path in crate::settings::local_models(dir) {
+    for path in crate::llm::select::local_models(dir) {
         let stem = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())

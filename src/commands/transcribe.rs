@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::batch::report::{FileReport, Status};
-use crate::batch::{Made, Names, Run, output_name};
+use crate::batch::{Made, Names, Run, discover, output_name};
 use crate::cli::TranscriptFormat;
 use crate::error::Result;
 use crate::settings::{Output, TranscribeSettings};
@@ -20,23 +20,23 @@ use crate::transcription::Transcriber;
 use crate::ui::Printer;
 
 pub fn run(settings: &TranscribeSettings, printer: &Printer) -> Result<()> {
+    let inputs = discover::inputs(&settings.inputs, settings.batch.recursive, discover::MEDIA)?;
+    settings.output.check_inputs(inputs.len())?;
+    let cache = settings.batch.open_cache()?;
+    let stage = Transcriber::new(&settings.transcription, true, cache.as_ref(), printer)?;
     let mut batch = Run::start(
         &settings.batch,
         settings.output.dir(),
-        settings.settings_hash.clone(),
+        key(settings, &stage),
         printer,
     )?;
-    let inputs = batch.select(settings.inputs.clone());
-    let stage = Transcriber::new(
-        &settings.transcription,
-        settings.batch.cache.as_ref(),
-        printer,
-    );
+    let several = inputs.len() > 1;
+    let inputs = batch.select(inputs);
     for path in &inputs {
         batch.process(path, |hash, names| {
             let started = Instant::now();
             let transcript = stage.transcript(path, hash, &mut |_| true)?;
-            let output = emit(&transcript, path, settings, names)?;
+            let output = emit(&transcript, path, settings, several, names)?;
             let mut report = FileReport::new(path, Status::Done, output.clone(), started);
             report
                 .stage_seconds
@@ -45,6 +45,20 @@ pub fn run(settings: &TranscribeSettings, printer: &Printer) -> Result<()> {
         });
     }
     batch.finish()
+}
+
+/// Everything that shapes a transcript file, for the manifest.
+fn key(settings: &TranscribeSettings, stage: &Transcriber<'_>) -> String {
+    crate::hash::parts(&[
+        env!("CARGO_PKG_VERSION"),
+        "transcribe",
+        &stage.model().map(|m| m.key()).unwrap_or_default(),
+        &settings.transcription.stt.key(),
+        &format!(
+            "{:?}|{}|{:?}",
+            settings.format, settings.batch.name, settings.transcription.date
+        ),
+    ])
 }
 
 fn render(t: &Transcript, format: TranscriptFormat, compact_json: bool) -> String {
@@ -66,13 +80,13 @@ fn emit(
     t: &Transcript,
     input: &Path,
     settings: &TranscribeSettings,
+    several: bool,
     names: &Names<'_>,
 ) -> Result<Option<PathBuf>> {
     match &settings.output {
         Output::Stdout => {
             // Several JSON transcripts on stdout are written as JSON lines.
-            let compact = settings.inputs.len() > 1;
-            sink::stdout(render(t, settings.format, compact).as_bytes())?;
+            sink::stdout(render(t, settings.format, several).as_bytes())?;
             Ok(None)
         }
         Output::File(path) => {

@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod local;
 pub mod openai;
 pub mod retry;
+pub mod select;
 
 use std::collections::BTreeMap;
 use std::future::Future;

@@ -45,6 +45,41 @@ pub struct Options {
 }
 
 impl Options {
+    /// The options of a run with the LLM at `endpoint`. The bundled local
+    /// model runs one request at a time with every core, and a small model
+    /// fills the schema's bounds, so its retries are kept short; large hosted
+    /// models take bigger chunks.
+    pub fn new(
+        tuning: &crate::settings::SummaryTuning,
+        endpoint: &crate::llm::select::Endpoint,
+        glossary: String,
+    ) -> Options {
+        let local = endpoint.local.is_some();
+        let big = endpoint.is_openai()
+            || ["gpt-4", "gpt-5", "o1", "o3", "o4"]
+                .iter()
+                .any(|p| endpoint.model.starts_with(p));
+        let chunk_tokens = tuning.chunk_tokens.unwrap_or(if big { 6000 } else { 2000 });
+        Options {
+            language: tuning.language_name.clone(),
+            correct: tuning.correct,
+            glossary,
+            max_correction: 0.3,
+            chunk_tokens,
+            reduce_tokens: if big { 24_000 } else { chunk_tokens * 2 },
+            jobs: tuning.jobs.unwrap_or(if local { 1 } else { 4 }),
+            allow_partial: tuning.allow_partial,
+            max_output_tokens: match (big, local) {
+                (true, _) => 8192,
+                (false, true) => 2048,
+                (false, false) => 4096,
+            },
+            temperature: 0.2,
+            ground_names: tuning.ground_names,
+            overlap: !local,
+        }
+    }
+
     /// The fields that shape the minutes, for cache and manifest keys.
     /// Concurrency, partial-minutes policy and streaming overlap are left
     /// out: they change how a run goes, not the document it makes.

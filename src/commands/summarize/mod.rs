@@ -5,6 +5,8 @@
 //! remote model the run takes about as long as transcription plus one map
 //! call and the reduce. The document is written only when complete.
 
+mod plan;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -19,16 +21,26 @@ use crate::error::{Error, Result};
 use crate::llm::Secret;
 use crate::llm::local::LocalServer;
 use crate::llm::openai::OpenAiLlm;
+use crate::llm::select::Endpoint;
 use crate::llm::{UsageBook, retry::RetryPolicy};
 use crate::render::{self, Provenance};
 use crate::settings::{Output, SummarizeSettings};
 use crate::sink;
 use crate::summarize::{self, Event};
-use crate::transcript::{Segment, Transcript};
+use crate::transcript::{Segment, Transcript, parse};
 use crate::transcription::Transcriber;
 use crate::ui::Printer;
+use plan::Plan;
 
 pub fn run(settings: &SummarizeSettings, printer: &Printer) -> Result<()> {
+    let plan = Plan::prepare(settings)?;
+    let recordings = plan.inputs.iter().any(|f| !parse::is_transcript(f));
+    let stage = Transcriber::new(
+        &plan.transcription,
+        recordings,
+        plan.cache.as_ref(),
+        printer,
+    )?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -36,36 +48,33 @@ pub fn run(settings: &SummarizeSettings, printer: &Printer) -> Result<()> {
     let mut batch = Run::start(
         &settings.batch,
         settings.output.dir(),
-        settings.settings_hash.clone(),
+        plan.key(settings, &stage),
         printer,
     )?;
-    let inputs = batch.select(settings.inputs.clone());
-    let stage = Transcriber::new(
-        &settings.transcription,
-        settings.batch.cache.as_ref(),
-        printer,
-    );
+    let inputs = batch.select(plan.inputs.clone());
     // The bundled local model is started once per run, when the first input needs it.
     let mut local: Option<LocalServer> = None;
     for input in &inputs {
         batch.process(input, |hash, names| {
             let started = Instant::now();
-            let endpoint = endpoint(settings, &mut local, printer)?;
-            let doc = summarize_one(&runtime, input, hash, settings, &endpoint, &stage, printer)
-                .map_err(|e| {
-                    let crashed = local.as_mut().is_some_and(|server| !server.alive());
-                    match crashed {
-                        true => Error::new(
-                            ErrorKind::Unavailable,
-                            format!(
-                                "the local model server stopped unexpectedly while summarising {}",
-                                input.display()
-                            ),
-                        )
-                        .with_hint("run with -vv to see its log; it may have run out of memory"),
-                        false => e,
-                    }
-                })?;
+            let endpoint = endpoint(&plan.endpoint, &mut local, printer)?;
+            let doc = summarize_one(
+                &runtime, input, hash, settings, &plan, &endpoint, &stage, printer,
+            )
+            .map_err(|e| {
+                let crashed = local.as_mut().is_some_and(|server| !server.alive());
+                match crashed {
+                    true => Error::new(
+                        ErrorKind::Unavailable,
+                        format!(
+                            "the local model server stopped unexpectedly while summarising {}",
+                            input.display()
+                        ),
+                    )
+                    .with_hint("run with -vv to see its log; it may have run out of memory"),
+                    false => e,
+                }
+            })?;
             let output = emit(&doc, input, settings, names)?;
             // The minutes are written before anything is said: a missing speech backend loses nothing.
             let speech = crate::speak::from_minutes(
@@ -110,12 +119,12 @@ struct Document {
 
 /// The server URL and key to use: the configured server, or the bundled one (started on first use).
 fn endpoint(
-    settings: &SummarizeSettings,
+    chosen: &Endpoint,
     local: &mut Option<LocalServer>,
     printer: &Printer,
 ) -> Result<(String, Secret)> {
-    let Some(model) = &settings.llm.local else {
-        return Ok((settings.llm.base_url.clone(), settings.llm.key.clone()));
+    let Some(model) = &chosen.local else {
+        return Ok((chosen.base_url.clone(), chosen.key.clone()));
     };
     if local.as_mut().is_none_or(|s| !s.alive()) {
         printer.status(format!("starting the local model {}", model.display()));
@@ -125,11 +134,13 @@ fn endpoint(
     Ok((server.base_url.clone(), server.token.clone()))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn summarize_one(
     runtime: &tokio::runtime::Runtime,
     input: &Path,
     known_hash: Option<&str>,
     settings: &SummarizeSettings,
+    plan: &Plan,
     (base_url, key): &(String, Secret),
     stage: &Transcriber<'_>,
     printer: &Printer,
@@ -141,15 +152,11 @@ fn summarize_one(
         deadline: settings
             .deadline
             .and_then(|d| std::time::Instant::now().checked_add(d)),
-        ..settings.retry.clone()
+        ..plan.retry.clone()
     };
-    let llm = OpenAiLlm::new(base_url, &settings.llm.model, key, retry, usage.clone())?;
+    let llm = OpenAiLlm::new(base_url, &plan.endpoint.model, key, retry, usage.clone())?;
     let events = event_printer(printer);
-    let cache = settings
-        .batch
-        .cache
-        .as_ref()
-        .map(|c| c as &dyn summarize::StageCache);
+    let cache = plan.cache.as_ref().map(|c| c as &dyn summarize::StageCache);
     // Segments flow to the map as they are recognised; the transcript, with
     // the recording's facts, comes back when transcription ends.
     let (tx, rx) = mpsc::channel::<Segment>(1024);
@@ -171,8 +178,8 @@ fn summarize_one(
         };
         let summary = runtime.block_on(summarize::run(
             &llm,
-            &settings.prompts,
-            &settings.options,
+            &plan.prompts,
+            &plan.options,
             cache,
             rx,
             recording,
@@ -187,28 +194,28 @@ fn summarize_one(
         transcript,
         recording,
     } = summary;
-    let provenance = Provenance {
-        source: input.display().to_string(),
-        date: recording.date.map(|d| d.to_string()).unwrap_or_default(),
-        duration: recording.duration,
-        language: settings
-            .language
-            .clone()
-            .unwrap_or(if recording.language.is_empty() {
+    let provenance =
+        Provenance {
+            source: input.display().to_string(),
+            date: recording.date.map(|d| d.to_string()).unwrap_or_default(),
+            duration: recording.duration,
+            language: settings.tuning.language.clone().unwrap_or(
+                if recording.language.is_empty() {
+                    "unknown".into()
+                } else {
+                    recording.language.clone()
+                },
+            ),
+            stt_model: if recording.model.is_empty() {
                 "unknown".into()
             } else {
-                recording.language.clone()
-            }),
-        stt_model: if recording.model.is_empty() {
-            "unknown".into()
-        } else {
-            recording.model.clone()
-        },
-        llm_model: settings.llm.model.clone(),
-        prompts: settings.prompts.name.clone(),
-        prompts_version: settings.prompts.versions.clone(),
-        prompts_hash: settings.prompts.hash.clone(),
-    };
+                recording.model.clone()
+            },
+            llm_model: plan.endpoint.model.clone(),
+            prompts: plan.prompts.name.clone(),
+            prompts_version: plan.prompts.versions.clone(),
+            prompts_hash: plan.prompts.hash.clone(),
+        };
     let total = usage.total();
     printer.status(format!(
         "made minutes of {} in {:.1} s: {} chunks, {} LLM calls, {} prompt ({} cached) + {} completion tokens",
