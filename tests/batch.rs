@@ -273,8 +273,15 @@ fn a_killed_run_resumes_without_redoing_finished_chunks() {
     let llm = FakeLlm::start(Faults::default());
     let done = one_by_one(&llm).output().unwrap();
     assert!(done.status.success(), "{}", stderr_of(&done));
-    let md = std::fs::read_to_string(out.join("meeting.md")).unwrap();
-    assert_eq!(crate::common::llm::tokens(&md).len(), 10, "{md}");
+    assert!(out.join("meeting.md").exists());
+    // Finished chunks come from the cache, the rest are summarised: the
+    // merge sees every chunk's notes.
+    assert_eq!(
+        crate::common::llm::merged_tokens(&llm.seen()).len(),
+        10,
+        "{:?}",
+        llm.seen()
+    );
     let second_maps = llm.stages().iter().filter(|s| *s == "map").count();
     let total_chunks = finished + second_maps;
     assert!(finished >= 3, "{finished} chunks finished before the kill");

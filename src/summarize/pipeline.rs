@@ -167,7 +167,10 @@ pub async fn run<L: Llm>(
         match reduced {
             Ok(m) => break m,
             Err(Failure::TooLong) if notes.len() > 1 && budget > MIN_MERGE_BUDGET => {
-                budget /= 2;
+                // Half of what did not fit, not half of a budget it never
+                // reached: the next round collapses at once.
+                let size: usize = notes.iter().map(|n| ctx.counter.count(&n.render())).sum();
+                budget = budget.min(size) / 2;
             }
             Err(failure) => return Err(merge_failed(Stage::Reduce, &failure)),
         }

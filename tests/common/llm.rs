@@ -294,22 +294,59 @@ impl Respond for Responder {
                         .replacen("]", ",]", 1);
                     answer(&format!("Here are the notes:\n{text}"), "stop", &body)
                 }
-                "map" => answer(&map_notes(&user, f.invent_names).to_string(), "stop", &body),
+                "map" => {
+                    let notes = bounded(map_notes(&user, f.invent_names), &body);
+                    answer(&notes.to_string(), "stop", &body)
+                }
                 "repair" => {
                     let broken = between(&user, "<json>", "</json>");
                     let fixed = broken.replace(",]", "]").replace(",}", "}");
                     answer(fixed.trim(), "stop", &body)
                 }
-                "collapse" => answer(&merged_notes(&user, "Merged").to_string(), "stop", &body),
-                _ => answer(
-                    &merged_notes(&user, "Weekly sync: budget & plans").to_string(),
-                    "stop",
-                    &body,
-                ),
+                "collapse" => {
+                    let notes = bounded(merged_notes(&user, "Merged"), &body);
+                    answer(&notes.to_string(), "stop", &body)
+                }
+                _ => {
+                    let notes = bounded(merged_notes(&user, "Weekly sync: budget & plans"), &body);
+                    answer(&notes.to_string(), "stop", &body)
+                }
             }
         };
         reply.set_delay(delay)
     }
+}
+
+/// What a server that honours `response_format: json_schema` could return:
+/// each top-level list cut to the schema's `maxItems`. (Without a schema in
+/// the request, nothing constrains the answer.)
+fn bounded(mut notes: Value, body: &Value) -> Value {
+    let props = &body["response_format"]["json_schema"]["schema"]["properties"];
+    if let Some(fields) = notes.as_object_mut() {
+        for (key, value) in fields.iter_mut() {
+            if let (Some(list), Some(max)) = (
+                value.as_array_mut(),
+                props[key.as_str()]["maxItems"].as_u64(),
+            ) {
+                list.truncate(max as usize);
+            }
+        }
+    }
+    notes
+}
+
+/// Planted tokens in the notes handed to the merge stages (collapse and
+/// reduce): what the pipeline kept of every chunk. The minutes themselves
+/// hold what the model chose within the schema's bounds.
+pub fn merged_tokens(seen: &[Seen]) -> Vec<String> {
+    let mut found: Vec<String> = seen
+        .iter()
+        .filter(|s| s.stage == "collapse" || s.stage == "reduce")
+        .flat_map(|s| tokens(s.body["messages"][1]["content"].as_str().unwrap_or("")))
+        .collect();
+    found.sort();
+    found.dedup();
+    found
 }
 
 /// Largest number of requests in flight at once, from arrival times and a fixed latency.
