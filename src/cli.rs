@@ -331,7 +331,7 @@ pub enum TranscriptFormat {
     Json,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum ModelsCommand {
     /// Show the known models, which are present, and their sizes (llm* marks the recommended LLM).
     List,

@@ -28,7 +28,10 @@ use clap::Parser;
 
 use cli::{Cli, Command};
 use error::Result;
-use settings::{Common, SummarizeSettings, TranscribeSettings};
+use settings::{
+    Common, ModelsSettings, ProbeSettings, ServeSettings, SpeakSettings, SummarizeSettings,
+    TranscribeSettings,
+};
 use ui::Printer;
 
 /// Parses arguments, runs the command and turns the outcome into an exit code.
@@ -61,7 +64,7 @@ pub fn main_entry() -> ExitCode {
 
 fn run(cli: Cli, printer: &Printer) -> Result<()> {
     match cli.command {
-        Command::Probe(args) => commands::probe::run(&args, printer),
+        Command::Probe(args) => commands::probe::run(&ProbeSettings::resolve(args), printer),
         Command::Summarize(args) => {
             let common = Common::resolve(&cli.global)?;
             let settings = SummarizeSettings::resolve(*args, &common)?;
@@ -69,22 +72,9 @@ fn run(cli: Cli, printer: &Printer) -> Result<()> {
         }
         Command::Serve(args) => {
             let common = Common::resolve(&cli.global)?;
-            let dir = &common.models_dir;
-            let model = llm::select::local_model(
-                args.llm_model.as_deref(),
-                &llm::select::local_models(dir),
-                dir,
-            )?;
-            commands::serve::run(&model, &args, printer)
+            commands::serve::run(&ServeSettings::resolve(args, &common)?, printer)
         }
-        Command::Speak(args) => {
-            let live = args.to.is_none() && !args.text;
-            let speech = settings::SpeechSettings::resolve(&args.voice, live, args.to.clone())?;
-            if args.text {
-                return commands::speak::print_text(&args.file, &speech);
-            }
-            commands::speak::run(&args.file, &speech, printer)
-        }
+        Command::Speak(args) => commands::speak::run(&SpeakSettings::resolve(args)?, printer),
         Command::Transcribe(args) => {
             let common = Common::resolve(&cli.global)?;
             let settings = TranscribeSettings::resolve(args, &common)?;
@@ -92,7 +82,7 @@ fn run(cli: Cli, printer: &Printer) -> Result<()> {
         }
         Command::Models(cmd) => {
             let common = Common::resolve(&cli.global)?;
-            commands::models::run(cmd, &common, printer)
+            commands::models::run(&ModelsSettings::resolve(cmd, &common), printer)
         }
     }
 }

@@ -5,14 +5,14 @@ use crate::cli::ModelsCommand;
 use crate::download;
 use crate::error::Result;
 use crate::llm::catalog;
-use crate::settings::Common;
+use crate::settings::ModelsSettings;
 use crate::stt::{import, registry};
 use crate::ui::Printer;
 
-pub fn run(cmd: ModelsCommand, common: &Common, printer: &Printer) -> Result<()> {
-    let dir = &common.models_dir;
-    match cmd {
-        ModelsCommand::List => list(common),
+pub fn run(settings: &ModelsSettings, printer: &Printer) -> Result<()> {
+    let dir = &settings.models_dir;
+    match settings.command.clone() {
+        ModelsCommand::List => list(dir),
         ModelsCommand::Path { name: None } => line(&dir.display().to_string()),
         ModelsCommand::Path { name: Some(name) } => match catalog::known(&name) {
             Some(_) => line(&catalog::path(dir, &name).display().to_string()),
@@ -78,8 +78,7 @@ fn line(text: &str) -> Result<()> {
 }
 
 /// A table of known and present models: name, kind, size, license, where present.
-fn list(common: &Common) -> Result<()> {
-    let dir = &common.models_dir;
+fn list(dir: &std::path::Path) -> Result<()> {
     let present = registry::present(dir);
     let mut rows: Vec<[String; 5]> = Vec::new();
     for k in catalog::KNOWN {

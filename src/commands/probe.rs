@@ -6,9 +6,9 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::Failures;
-use crate::cli::ProbeArgs;
 use crate::error::{Error, ErrorKind, Result};
 use crate::media::{self, MediaInfo, SAMPLE_RATE};
+use crate::settings::ProbeSettings;
 use crate::ui::Printer;
 
 #[derive(Serialize)]
@@ -21,7 +21,7 @@ struct Report {
     decode_wall_seconds: Option<f64>,
 }
 
-pub fn run(args: &ProbeArgs, printer: &Printer) -> Result<()> {
+pub fn run(args: &ProbeSettings, printer: &Printer) -> Result<()> {
     let mut failures = Failures::default();
     for path in &args.files {
         match probe_one(path, args.decode) {

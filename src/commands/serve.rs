@@ -1,13 +1,14 @@
 //! `minutes serve`: the bundled local LLM in the foreground, for other tools.
 
-use std::path::Path;
-
-use crate::cli::ServeArgs;
 use crate::error::{Error, ErrorKind, Result};
 use crate::llm::local::{ServerArgs, cannot_start};
+use crate::llm::select::{local_model, local_models};
+use crate::settings::ServeSettings;
 use crate::ui::Printer;
 
-pub fn run(model: &Path, args: &ServeArgs, printer: &Printer) -> Result<()> {
+pub fn run(args: &ServeSettings, printer: &Printer) -> Result<()> {
+    let dir = &args.models_dir;
+    let model = local_model(args.model.as_deref(), &local_models(dir), dir)?;
     let loopback = args
         .host
         .parse::<std::net::IpAddr>()
@@ -20,7 +21,7 @@ pub fn run(model: &Path, args: &ServeArgs, printer: &Printer) -> Result<()> {
         ));
     }
     let status = ServerArgs {
-        model,
+        model: &model,
         host: &args.host,
         port: args.port,
         ctx: args.ctx,

@@ -4,19 +4,17 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::settings::SpeechSettings;
+use crate::settings::SpeakSettings;
 use crate::speak;
 use crate::ui::Printer;
 
-pub fn run(file: &Path, settings: &SpeechSettings, printer: &Printer) -> Result<()> {
-    let speech = speak::from_markdown(&read(file)?, &settings.sections);
-    speak::say(&speech, settings, printer)
-}
-
-/// `minutes speak --text`: the sentences that would be spoken, on stdout.
-pub fn print_text(file: &Path, settings: &SpeechSettings) -> Result<()> {
-    let speech = speak::from_markdown(&read(file)?, &settings.sections);
-    crate::sink::stdout(format!("{}\n", speech.text).as_bytes())
+pub fn run(settings: &SpeakSettings, printer: &Printer) -> Result<()> {
+    let speech = speak::from_markdown(&read(&settings.file)?, &settings.speech.sections);
+    if settings.text_only {
+        // `--text`: the sentences that would be spoken, on stdout.
+        return crate::sink::stdout(format!("{}\n", speech.text).as_bytes());
+    }
+    speak::say(&speech, &settings.speech, printer)
 }
 
 fn read(file: &Path) -> Result<String> {
