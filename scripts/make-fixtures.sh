@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 A=.cache/assets
 G=fixtures/gen
-stamp=$G/.complete-v3
+stamp=$G/.complete-v4
 [ -f "$stamp" ] && exit 0
 rm -rf "$G"; mkdir -p "$G"
 ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }
@@ -38,6 +38,19 @@ sox "$G/librivox.wav" "$G/jfk.wav" "$G/librivox.wav" "$G/jfk.wav" "$G/speech-72s
 { cat "$G/librivox.txt"; cat fixtures/jfk.txt; cat "$G/librivox.txt"; cat fixtures/jfk.txt; } > "$G/speech-72s.txt"
 # Longer than one transcription block (180 s), for streaming into the summariser.
 sox "$G/speech-72s.wav" "$G/speech-72s.wav" "$G/speech-72s.wav" "$G/speech-216s.wav"
+
+# A two-person call, one real talker per channel (LibriVox reader right,
+# JFK left), taking turns: librivox, jfk, librivox, jfk. Each side is
+# silent while the other talks. The same call with both channels alike is
+# one microphone recorded twice.
+sox "$G/librivox.wav" "$G/quiet-librivox.wav" vol 0
+sox "$G/jfk.wav" "$G/quiet-jfk.wav" vol 0
+sox "$G/quiet-librivox.wav" "$G/jfk.wav" "$G/quiet-librivox.wav" "$G/jfk.wav" "$G/call-left.wav"
+sox "$G/librivox.wav" "$G/quiet-jfk.wav" "$G/librivox.wav" "$G/quiet-jfk.wav" "$G/call-right.wav"
+sox -M "$G/call-left.wav" "$G/call-right.wav" "$G/call-stereo.wav"
+ff -i "$G/call-stereo.wav" -c:a aac -b:a 96k "$G/call-stereo.m4a"
+ff -i "$G/speech-72s.wav" -ac 2 -c:a aac -b:a 96k "$G/one-mic-stereo.m4a"
+rm "$G/quiet-librivox.wav" "$G/quiet-jfk.wav" "$G/call-left.wav" "$G/call-right.wav" "$G/call-stereo.wav"
 
 # Synthetic speech (espeak-ng), and speech around a long silence.
 espeak-ng -v en-us -s 150 -w "$G/espeak-22k.wav" -f fixtures/espeak.txt

@@ -45,7 +45,7 @@ pub enum Command {
     /// Make minutes of recordings or transcripts with an LLM (markdown on stdout).
     Summarize(Box<SummarizeArgs>),
     /// Transcribe recordings locally with whisper.cpp.
-    Transcribe(TranscribeArgs),
+    Transcribe(Box<TranscribeArgs>),
     /// Read minutes aloud, or render them to a WAV file.
     Speak(SpeakArgs),
     /// Run the bundled local LLM as an OpenAI-compatible server, in the foreground.
@@ -103,6 +103,15 @@ pub struct TranscribeArgs {
     /// Vocabulary hint for the recogniser: names and terms that occur in the recording.
     #[arg(long, value_name = "TEXT")]
     pub prompt: Option<String>,
+
+    /// Speaker labels: auto (by channel when the channels carry different
+    /// talkers), channels (by channel whatever they carry), or off.
+    #[arg(long, value_name = "auto|channels|off", default_value = "auto")]
+    pub speakers: String,
+
+    /// Names for speaker labels, e.g. S1=Alice,S2=Bob (also for saved transcripts).
+    #[arg(long, value_name = "LABEL=NAME,…")]
+    pub speaker_names: Option<String>,
 
     /// Date of the meeting (YYYY-MM-DD) for the front matter and {date}.
     /// Default: when the recording was made (its container's creation time,
@@ -183,6 +192,15 @@ pub struct SummarizeArgs {
     /// CPU threads for whisper.cpp.
     #[arg(short, long, value_name = "N")]
     pub threads: Option<usize>,
+
+    /// Speaker labels: auto (by channel when the channels carry different
+    /// talkers), channels (by channel whatever they carry), or off.
+    #[arg(long, value_name = "auto|channels|off", default_value = "auto")]
+    pub speakers: String,
+
+    /// Names for speaker labels, e.g. S1=Alice,S2=Bob (also for saved transcripts).
+    #[arg(long, value_name = "LABEL=NAME,…")]
+    pub speaker_names: Option<String>,
 
     /// Date of the meeting (YYYY-MM-DD) for the front matter and {date}.
     /// Default: when the recording was made (its container's creation time,
@@ -321,14 +339,16 @@ pub enum MinutesFormat {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TranscriptFormat {
-    /// Plain text, one segment a line.
+    /// Plain text, one segment a line (with speakers: `[mm:ss] S1: text`).
     Txt,
     /// SubRip subtitles.
     Srt,
     /// WebVTT subtitles.
     Vtt,
-    /// JSON with segments, language, model and duration.
+    /// JSON with segments (and their speaker), language, model, duration and date.
     Json,
+    /// NIST RTTM: who spoke when, for diarization scoring tools.
+    Rttm,
 }
 
 #[derive(Debug, Clone, Subcommand)]

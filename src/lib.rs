@@ -16,6 +16,7 @@ pub mod render;
 pub mod settings;
 pub mod sink;
 pub mod speak;
+pub mod speakers;
 pub mod stt;
 pub mod summarize;
 pub mod transcript;
@@ -77,7 +78,7 @@ fn run(cli: Cli, printer: &Printer) -> Result<()> {
         Command::Speak(args) => commands::speak::run(&SpeakSettings::resolve(args)?, printer),
         Command::Transcribe(args) => {
             let common = Common::resolve(&cli.global)?;
-            let settings = TranscribeSettings::resolve(args, &common)?;
+            let settings = TranscribeSettings::resolve(*args, &common)?;
             commands::transcribe::run(&settings, printer)
         }
         Command::Models(cmd) => {

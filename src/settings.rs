@@ -22,6 +22,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::llm::Secret;
 use crate::llm::select::LlmChoice;
 use crate::speak;
+use crate::speakers::{self, SpeakerMode};
 use crate::stt::{SttOptions, registry};
 use crate::transcription::TranscriptionSettings;
 
@@ -184,6 +185,8 @@ impl TranscribeSettings {
             threads,
             beam,
             prompt,
+            speakers,
+            speaker_names,
             date,
             batch,
         } = args;
@@ -197,6 +200,12 @@ impl TranscribeSettings {
                 models_dir: common.models_dir.clone(),
                 stt: stt_options(language, threads, beam, prompt, cfg)?,
                 date,
+                speakers: SpeakerMode::parse(&speakers)?,
+                speaker_names: speaker_names
+                    .as_deref()
+                    .map(speakers::parse_names)
+                    .transpose()?
+                    .unwrap_or_default(),
             },
             batch: BatchSettings::resolve(&batch)?,
         })
@@ -346,6 +355,8 @@ impl SummarizeSettings {
             audio_language,
             stt_model,
             threads,
+            speakers,
+            speaker_names,
             date,
             no_correct,
             glossary,
@@ -420,6 +431,12 @@ impl SummarizeSettings {
                 models_dir: common.models_dir.clone(),
                 stt,
                 date,
+                speakers: SpeakerMode::parse(&speakers)?,
+                speaker_names: speaker_names
+                    .as_deref()
+                    .map(speakers::parse_names)
+                    .transpose()?
+                    .unwrap_or_default(),
             },
             tuning,
             glossary: glossary.or_else(|| cfg.glossary.clone()),

@@ -23,6 +23,7 @@ use jiff::tz::TimeZone;
 use crate::batch::cache::Cache;
 use crate::error::{Error, Result};
 use crate::media;
+use crate::speakers::{self, SpeakerMode};
 use crate::stt::whisper::WhisperEngine;
 use crate::stt::{SttOptions, registry};
 use crate::transcript::{Segment, Transcript, parse};
@@ -37,6 +38,9 @@ pub struct TranscriptionSettings {
     pub stt: SttOptions,
     /// `--date`: the meeting's date, whatever the files say.
     pub date: Option<Date>,
+    pub speakers: SpeakerMode,
+    /// `--speaker-names`: label → name.
+    pub speaker_names: Vec<(String, String)>,
 }
 
 /// The whisper model a run uses, found in the models directory.
@@ -105,6 +109,9 @@ impl<'a> Transcriber<'a> {
         known_hash: Option<&str>,
         on_segment: &mut dyn FnMut(&Segment) -> bool,
     ) -> Result<Transcript> {
+        // Segments handed on while recognising; otherwise all at the end,
+        // once speakers are labelled and named.
+        let mut streamed = false;
         let mut t = if parse::is_transcript(input) {
             let mut t = parse::read(input)?;
             self.printer.status(format!(
@@ -113,7 +120,6 @@ impl<'a> Transcriber<'a> {
                 t.segments.len()
             ));
             t.date = t.date.or_else(|| Some(recording_date(None, input)));
-            replay(&t, on_segment);
             t
         } else {
             let key = self.key(input, known_hash)?;
@@ -124,11 +130,11 @@ impl<'a> Transcriber<'a> {
                     // The day depends on the time zone of this run, not of the cached one.
                     let recorded = media::probe(input).ok().and_then(|i| i.recorded);
                     t.date = Some(recording_date(recorded, input));
-                    replay(&t, on_segment);
                     t
                 }
                 None => {
-                    let t = self.recognise(input, on_segment)?;
+                    let (t, live) = self.recognise(input, on_segment)?;
+                    streamed = live;
                     if let (Some(cache), Some(key)) = (self.cache, &key) {
                         cache.put("transcripts", key, t.to_json().as_bytes());
                     }
@@ -138,6 +144,10 @@ impl<'a> Transcriber<'a> {
         };
         if let Some(date) = self.settings.date {
             t.date = Some(date);
+        }
+        speakers::rename(&mut t.segments, &self.settings.speaker_names);
+        if !streamed {
+            replay(&t, on_segment);
         }
         Ok(t)
     }
@@ -157,6 +167,7 @@ impl<'a> Transcriber<'a> {
             &audio,
             &model.key(),
             &self.settings.stt.key(),
+            self.settings.speakers.key(),
         ])))
     }
 
@@ -182,13 +193,18 @@ impl<'a> Transcriber<'a> {
         Ok(engine)
     }
 
-    /// Decodes and transcribes a recording.
+    /// Decodes and transcribes a recording, then labels its speakers.
+    /// Segments go to `on_segment` as they are recognised (`true` comes
+    /// back) unless labels may follow: a recording with several channels
+    /// is labelled once it is all heard, and its segments wait for that.
     fn recognise(
         &self,
         input: &Path,
         on_segment: &mut dyn FnMut(&Segment) -> bool,
-    ) -> Result<Transcript> {
-        let stream = media::open(input)?;
+    ) -> Result<(Transcript, bool)> {
+        let mut stream = media::open(input)?;
+        let live = self.settings.speakers == SpeakerMode::Off
+            || stream.info().channels.is_none_or(|c| c < 2);
         let engine = self.engine()?;
         let info = stream.info().clone();
         self.printer.status(format!(
@@ -208,7 +224,7 @@ impl<'a> Transcriber<'a> {
         );
         let mut segments = Vec::new();
         let outcome = engine.transcribe(
-            stream,
+            &mut stream,
             &self.settings.stt,
             &mut |segment| {
                 tracing::info!(
@@ -217,7 +233,7 @@ impl<'a> Transcriber<'a> {
                     segment.end,
                     segment.text
                 );
-                let go_on = on_segment(&segment);
+                let go_on = !live || on_segment(&segment);
                 segments.push(segment);
                 go_on
             },
@@ -238,14 +254,25 @@ impl<'a> Transcriber<'a> {
             wall,
             outcome.duration / wall.max(1e-9)
         ));
-        Ok(Transcript {
+        if let Some(levels) = stream.channel_levels() {
+            let speakers =
+                speakers::label_by_channels(&mut segments, &levels, self.settings.speakers);
+            if speakers > 0 {
+                self.printer.status(format!(
+                    "{}: {speakers} speakers, told apart by channel",
+                    input.display()
+                ));
+            }
+        }
+        let transcript = Transcript {
             source: input.display().to_string(),
             model: engine.name().to_string(),
             language: outcome.language,
             duration: (outcome.duration * 1000.0).round() / 1000.0,
             date: Some(recording_date(info.recorded, input)),
             segments,
-        })
+        };
+        Ok((transcript, live))
     }
 }
 

@@ -9,5 +9,6 @@ mod local_llm;
 mod models;
 mod probe;
 mod speak;
+mod speakers;
 mod summarize;
 mod transcribe;

@@ -55,8 +55,12 @@ fn key(settings: &TranscribeSettings, stage: &Transcriber<'_>) -> String {
         &stage.model().map(|m| m.key()).unwrap_or_default(),
         &settings.transcription.stt.key(),
         &format!(
-            "{:?}|{}|{:?}",
-            settings.format, settings.batch.name, settings.transcription.date
+            "{:?}|{}|{:?}|{}|{:?}",
+            settings.format,
+            settings.batch.name,
+            settings.transcription.date,
+            settings.transcription.speakers.key(),
+            settings.transcription.speaker_names,
         ),
     ])
 }
@@ -66,6 +70,7 @@ fn render(t: &Transcript, format: TranscriptFormat, compact_json: bool) -> Strin
         TranscriptFormat::Txt => t.to_txt(),
         TranscriptFormat::Srt => t.to_srt(),
         TranscriptFormat::Vtt => t.to_vtt(),
+        TranscriptFormat::Rttm => t.to_rttm(),
         TranscriptFormat::Json if compact_json => {
             let mut s = serde_json::to_string(t).unwrap_or_default();
             s.push('\n');
@@ -114,5 +119,6 @@ fn extension(format: TranscriptFormat) -> &'static str {
         TranscriptFormat::Srt => "srt",
         TranscriptFormat::Vtt => "vtt",
         TranscriptFormat::Json => "json",
+        TranscriptFormat::Rttm => "rttm",
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod created;
 mod ffmpeg;
+pub mod levels;
 mod native;
 pub mod resample;
 
@@ -85,6 +86,15 @@ enum Source {
 impl AudioStream {
     pub fn info(&self) -> &MediaInfo {
         &self.info
+    }
+
+    /// Per-channel levels of what was decoded so far, for a file with more
+    /// than one channel (symphonia's decoder; ffmpeg's output is mono).
+    pub fn channel_levels(&self) -> Option<levels::ChannelLevels> {
+        match &self.source {
+            Source::Native(s) => s.channel_levels(),
+            Source::Ffmpeg(_) => None,
+        }
     }
 }
 

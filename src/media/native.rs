@@ -187,6 +187,8 @@ pub struct NativeStream {
     /// Leading frames still to drop (encoder priming not marked on packets).
     skip_frames: u64,
     interleaved: Vec<f32>,
+    /// Channel levels, for files with several channels.
+    meter: Option<super::levels::Meter>,
     bad_packets: usize,
     done: bool,
 }
@@ -224,6 +226,12 @@ impl NativeStream {
             (CODEC_ID_AAC, None) if container == "isomp4" => AAC_PRIMING,
             _ => 0,
         };
+        let meter = params
+            .channels
+            .as_ref()
+            .map(|c| c.count())
+            .filter(|n| *n >= 2)
+            .map(|n| super::levels::Meter::new(rate, n));
         Ok(NativeStream {
             path: path.to_path_buf(),
             track_id: track.id,
@@ -232,9 +240,14 @@ impl NativeStream {
             resampler: Resampler::new(rate, SAMPLE_RATE)?,
             skip_frames,
             interleaved: Vec::new(),
+            meter,
             bad_packets: 0,
             done: false,
         })
+    }
+
+    pub fn channel_levels(&self) -> Option<super::levels::ChannelLevels> {
+        self.meter.as_ref().map(|m| m.levels())
     }
 
     /// The next block of 16 kHz mono audio, or `None` at the end.
@@ -259,6 +272,11 @@ impl NativeStream {
                             self.bad_packets = 0;
                             let channels = buf.spec().channels().count().max(1);
                             buf.copy_to_vec_interleaved(&mut self.interleaved);
+                            if let Some(m) =
+                                self.meter.as_mut().filter(|m| m.channels() == channels)
+                            {
+                                m.push(&self.interleaved);
+                            }
                             let mono = downmix(&self.interleaved, channels);
                             let mono = trim(&mono, trim_start + self.skip_frames, trim_end);
                             self.skip_frames = self

@@ -202,14 +202,19 @@ pub fn markdown(
         out.push_str("\n## Transcript\n\n");
         let timed = segments.iter().any(|s| s.end > 0.0);
         for s in segments {
+            let who = s
+                .speaker
+                .as_deref()
+                .map(|w| format!("{}: ", one_line(w)))
+                .unwrap_or_default();
             if timed {
                 out.push_str(&format!(
-                    "[{}] {}\n",
+                    "[{}] {who}{}\n",
                     format_time(s.start),
                     one_line(&s.text)
                 ));
             } else {
-                out.push_str(&format!("{}\n", one_line(&s.text)));
+                out.push_str(&format!("{who}{}\n", one_line(&s.text)));
             }
         }
     }

@@ -231,6 +231,7 @@ mod tests {
             start: 0.0,
             end: 1.0,
             text: "- not an item".into(),
+            speaker: None,
         }];
         let doc = render(&m, &p, &Report::default(), Some(&segments));
         let read = markdown(&doc);

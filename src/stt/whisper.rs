@@ -216,6 +216,7 @@ impl WhisperEngine {
                 start: round_ms(start),
                 end: round_ms(end),
                 text: text.trim().to_string(),
+                speaker: None,
             });
         }
         let detected =

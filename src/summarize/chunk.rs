@@ -142,6 +142,7 @@ impl Chunker {
                     start: a,
                     end: b,
                     text: w.join(" "),
+                    speaker: None,
                 }
             })
             .collect()
@@ -157,6 +158,7 @@ mod tests {
             start: i as f64,
             end: i as f64 + 1.0,
             text: text.into(),
+            speaker: None,
         }
     }
 
@@ -189,6 +191,7 @@ mod tests {
             start: 0.0,
             end: 300.0,
             text: text.join(" "),
+            speaker: None,
         });
         chunks.extend(c.finish());
         let joined: Vec<String> = chunks

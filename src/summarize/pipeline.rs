@@ -181,6 +181,11 @@ pub async fn run<L: Llm>(
         let mut said = opts.glossary.clone();
         for s in &transcript {
             said.push('\n');
+            // A speaker's name counts as said: it was recognised by voice.
+            if let Some(who) = &s.speaker {
+                said.push_str(who);
+                said.push_str(": ");
+            }
             said.push_str(&s.text);
         }
         let said = super::schema::Said::new(&said);
@@ -345,6 +350,10 @@ fn transcript_lines(segments: &[Segment], timed: bool) -> String {
     for s in segments {
         if timed {
             out.push_str(&format!("[{}] ", format_time(s.start)));
+        }
+        // Who said it: the model can attribute decisions and actions.
+        if let Some(who) = &s.speaker {
+            out.push_str(&format!("{who}: "));
         }
         out.push_str(s.text.trim());
         out.push('\n');

@@ -17,6 +17,9 @@ pub struct Segment {
     pub start: f64,
     pub end: f64,
     pub text: String,
+    /// Who spoke (`S1`, `S2`, … or a name), when speakers are labelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -36,11 +39,53 @@ pub struct Transcript {
 }
 
 impl Transcript {
+    /// Whether segments carry speaker labels (more than one voice was told apart).
+    pub fn has_speakers(&self) -> bool {
+        self.segments.iter().any(|s| s.speaker.is_some())
+    }
+
+    /// Plain text: one segment a line; with speakers, `[mm:ss] S1: text`.
     pub fn to_txt(&self) -> String {
+        let labelled = self.has_speakers();
         let mut out = String::new();
         for s in &self.segments {
+            if labelled {
+                let _ = write!(out, "[{}] ", crate::summarize::schema::format_time(s.start));
+                if let Some(who) = &s.speaker {
+                    let _ = write!(out, "{who}: ");
+                }
+            }
             out.push_str(s.text.trim());
             out.push('\n');
+        }
+        out
+    }
+
+    /// NIST RTTM, the diarization scoring format: one `SPEAKER` line per
+    /// segment; without labels every segment is the one speaker `S1`.
+    pub fn to_rttm(&self) -> String {
+        let file: String = std::path::Path::new(&self.source)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "recording".into())
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join("_");
+        let mut out = String::new();
+        for s in &self.segments {
+            let who: String = s
+                .speaker
+                .as_deref()
+                .unwrap_or("S1")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join("_");
+            let _ = writeln!(
+                out,
+                "SPEAKER {file} 1 {:.3} {:.3} <NA> <NA> {who} <NA> <NA>",
+                s.start,
+                (s.end - s.start).max(0.0)
+            );
         }
         out
     }
@@ -54,7 +99,10 @@ impl Transcript {
                 i + 1,
                 clock(s.start, ','),
                 clock(s.end, ','),
-                cue_text(&s.text)
+                match &s.speaker {
+                    Some(who) => format!("{who}: {}", cue_text(&s.text)),
+                    None => cue_text(&s.text),
+                }
             );
         }
         out
@@ -68,7 +116,12 @@ impl Transcript {
                 "{} --> {}\n{}\n\n",
                 clock(s.start, '.'),
                 clock(s.end, '.'),
-                cue_text(&s.text)
+                match &s.speaker {
+                    // WebVTT voice span: players show the speaker.
+                    Some(who) =>
+                        format!("<v {}>{}", vtt_escape(who), vtt_escape(&cue_text(&s.text))),
+                    None => vtt_escape(&cue_text(&s.text)),
+                }
             );
         }
         out
@@ -86,6 +139,13 @@ pub fn clock(seconds: f64, sep: char) -> String {
     let ms = (seconds.max(0.0) * 1000.0).round() as u64;
     let (h, m, s, ms) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
     format!("{h:02}:{m:02}:{s:02}{sep}{ms:03}")
+}
+
+/// `&`, `<` and `>` start markup in WebVTT cue text.
+fn vtt_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Cue text may not contain a blank line (it would end the cue) nor `-->`.
@@ -115,11 +175,13 @@ mod tests {
                     start: 0.0,
                     end: 1.5,
                     text: " Hello there.".into(),
+                    speaker: None,
                 },
                 Segment {
                     start: 3723.25,
                     end: 3725.5,
                     text: " a --> b\n\nc".into(),
+                    speaker: None,
                 },
             ],
         }

@@ -95,6 +95,7 @@ fn cues(text: &str) -> std::result::Result<Transcript, String> {
             start,
             end: end.max(start),
             text: body.join(" "),
+            speaker: None,
         });
     }
     if t.segments.is_empty() {
@@ -121,11 +122,13 @@ fn plain(text: &str) -> Transcript {
                 start,
                 end: start,
                 text: rest.to_string(),
+                speaker: None,
             }),
             None => t.segments.push(Segment {
                 start: 0.0,
                 end: 0.0,
                 text: line.to_string(),
+                speaker: None,
             }),
         }
     }
@@ -164,11 +167,13 @@ mod tests {
                     start: 0.5,
                     end: 1.5,
                     text: "Hello.".into(),
+                    speaker: None,
                 },
                 Segment {
                     start: 2.0,
                     end: 4.25,
                     text: "Second line.".into(),
+                    speaker: None,
                 },
             ],
         };

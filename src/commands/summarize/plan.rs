@@ -82,12 +82,14 @@ impl Plan {
             &self.options.key(),
             &self.prompts.hash,
             &format!(
-                "{:?}|{}|{:?}|{}|{:?}",
+                "{:?}|{}|{:?}|{}|{:?}|{}|{:?}",
                 settings.format,
                 settings.include_transcript,
                 settings.tuning.language,
                 settings.batch.name,
-                settings.transcription.date
+                settings.transcription.date,
+                settings.transcription.speakers.key(),
+                settings.transcription.speaker_names,
             ),
         ])
     }

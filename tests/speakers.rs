@@ -1,0 +1,324 @@
+//! Who spoke when: a real two-person call with one talker per channel
+//! (a LibriVox reader and JFK), the same speech from one microphone, labels
+//! in every output format, names, the cache, and what the LLM is shown.
+
+use serde_json::Value;
+
+use crate::common::llm::{FakeLlm, Faults};
+use crate::common::*;
+
+/// A reference turn: (start, end, speaker).
+type Turn = (f64, f64, &'static str);
+
+/// The call's turns, from the lengths of the clips it was built from
+/// (scripts/make-fixtures.sh): reader, JFK, reader, JFK.
+fn call_turns() -> Vec<Turn> {
+    let (reader, jfk) = (24.73, 11.0);
+    let mut t = 0.0;
+    let mut turns = Vec::new();
+    for (len, who) in [
+        (reader, "reader"),
+        (jfk, "jfk"),
+        (reader, "reader"),
+        (jfk, "jfk"),
+    ] {
+        turns.push((t, t + len, who));
+        t += len;
+    }
+    turns
+}
+
+/// Diarization error rate as the usual scorers count it, on 10 ms frames:
+/// (missed speech + false alarm + speaker confusion) / reference speech,
+/// frames within 0.25 s of a reference boundary not scored, hypothesis
+/// speakers mapped one-to-one onto reference speakers the best way.
+/// Returns (DER, confusion share).
+fn der(reference: &[Turn], hypothesis: &[(f64, f64, String)]) -> (f64, f64) {
+    const STEP: f64 = 0.01;
+    const COLLAR: f64 = 0.25;
+    let end = reference
+        .iter()
+        .map(|t| t.1)
+        .chain(hypothesis.iter().map(|h| h.1))
+        .fold(0.0, f64::max);
+    let refs: Vec<&str> = {
+        let mut r: Vec<&str> = reference.iter().map(|t| t.2).collect();
+        r.sort();
+        r.dedup();
+        r
+    };
+    let hyps: Vec<String> = {
+        let mut h: Vec<String> = hypothesis.iter().map(|h| h.2.clone()).collect();
+        h.sort();
+        h.dedup();
+        h
+    };
+    // Frames: (reference speaker index, hypothesis speaker index).
+    let mut frames: Vec<(Option<usize>, Option<usize>)> = Vec::new();
+    let mut t = 0.0;
+    while t < end {
+        let near_boundary = reference
+            .iter()
+            .any(|r| (t - r.0).abs() < COLLAR || (t - r.1).abs() < COLLAR);
+        if !near_boundary {
+            let r = reference
+                .iter()
+                .find(|r| r.0 <= t && t < r.1)
+                .map(|r| refs.iter().position(|x| *x == r.2).unwrap());
+            let h = hypothesis
+                .iter()
+                .find(|h| h.0 <= t && t < h.1)
+                .map(|h| hyps.iter().position(|x| *x == h.2).unwrap());
+            frames.push((r, h));
+        }
+        t += STEP;
+    }
+    let speech = frames.iter().filter(|f| f.0.is_some()).count() as f64;
+    let missed = frames
+        .iter()
+        .filter(|f| f.0.is_some() && f.1.is_none())
+        .count() as f64;
+    let false_alarm = frames
+        .iter()
+        .filter(|f| f.0.is_none() && f.1.is_some())
+        .count() as f64;
+    // Best one-to-one mapping, by trying every assignment (few speakers).
+    let mut best_confusion = f64::MAX;
+    let n = hyps.len().max(refs.len());
+    let mut perm: Vec<usize> = (0..n).collect();
+    loop {
+        let confusion = frames
+            .iter()
+            .filter(|(r, h)| matches!((r, h), (Some(r), Some(h)) if perm[*h] != *r))
+            .count() as f64;
+        best_confusion = best_confusion.min(confusion);
+        if !next_permutation(&mut perm) {
+            break;
+        }
+    }
+    (
+        (missed + false_alarm + best_confusion) / speech,
+        best_confusion / speech,
+    )
+}
+
+fn next_permutation(p: &mut [usize]) -> bool {
+    let Some(i) = (1..p.len()).rev().find(|&i| p[i - 1] < p[i]) else {
+        return false;
+    };
+    let j = (i..p.len()).rev().find(|&j| p[j] > p[i - 1]).unwrap();
+    p.swap(i - 1, j);
+    p[i..].reverse();
+    true
+}
+
+#[test]
+fn the_scorer_counts_what_it_should() {
+    let reference = [(0.0, 10.0, "a"), (10.0, 20.0, "b")];
+    let same: Vec<_> = [(0.0, 10.0, "x"), (10.0, 20.0, "y")]
+        .into_iter()
+        .map(|(s, e, w)| (s, e, w.to_string()))
+        .collect();
+    assert!(
+        der(&reference, &same).0 < 1e-9,
+        "labels are matched, not compared by name"
+    );
+    let one: Vec<_> = vec![(0.0, 20.0, "x".to_string())];
+    let (err, confusion) = der(&reference, &one);
+    assert!(
+        (err - 0.5).abs() < 0.01 && (confusion - 0.5).abs() < 0.01,
+        "{err}"
+    );
+    let half: Vec<_> = vec![(0.0, 10.0, "x".to_string())];
+    assert!(
+        (der(&reference, &half).0 - 0.5).abs() < 0.01,
+        "missed speech counts"
+    );
+}
+
+fn transcribe(input: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    minutes()
+        .args(["transcribe", "-m"])
+        .arg(model())
+        .arg(input)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn json_segments(out: &std::process::Output) -> Vec<(f64, f64, Option<String>, String)> {
+    assert!(out.status.success(), "{}", stderr_of(out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["start"].as_f64().unwrap(),
+                s["end"].as_f64().unwrap(),
+                s["speaker"].as_str().map(str::to_string),
+                s["text"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_call_is_split_by_channel() {
+    let segs = json_segments(&transcribe(&fixture("call-stereo.m4a"), &["-f", "json"]));
+    let mut speakers: Vec<String> = segs.iter().filter_map(|s| s.2.clone()).collect();
+    speakers.sort();
+    speakers.dedup();
+    assert_eq!(speakers, ["S1", "S2"], "{segs:?}");
+    assert!(
+        segs.iter().all(|s| s.2.is_some()),
+        "every segment is labelled"
+    );
+    // The reader speaks first: S1.
+    assert_eq!(segs[0].2.as_deref(), Some("S1"));
+    let hyp: Vec<(f64, f64, String)> = segs
+        .iter()
+        .map(|s| (s.0, s.1, s.2.clone().unwrap()))
+        .collect();
+    let (err, confusion) = der(&call_turns(), &hyp);
+    eprintln!("call by channel: DER {err:.3}, confusion {confusion:.3}");
+    // What remains is whisper's segment timing around the turn changes.
+    assert!(confusion < 0.03, "confusion {confusion}");
+    assert!(err < 0.05, "DER {err}");
+    // Who said "ask not what your country can do for you": JFK, every time.
+    for s in segs.iter().filter(|s| s.3.contains("country")) {
+        assert_eq!(s.2.as_deref(), Some("S2"), "{s:?}");
+    }
+}
+
+#[test]
+fn one_microphone_recorded_twice_gets_no_labels() {
+    let out = transcribe(&fixture("one-mic-stereo.m4a"), &["-f", "json"]);
+    let segs = json_segments(&out);
+    assert!(!segs.is_empty());
+    assert!(segs.iter().all(|s| s.2.is_none()), "{segs:?}");
+    // A mono recording neither, and no labels clutter its text.
+    let text = transcribe(&fixture("jfk.wav"), &[]);
+    assert!(text.status.success());
+    assert!(!String::from_utf8_lossy(&text.stdout).contains("S1"));
+    // Off means off.
+    let off = transcribe(
+        &fixture("call-stereo.m4a"),
+        &["-f", "json", "--speakers", "off"],
+    );
+    assert!(json_segments(&off).iter().all(|s| s.2.is_none()));
+}
+
+#[test]
+fn every_format_says_who_spoke() {
+    let call = fixture("call-stereo.m4a");
+    let dir = scratch();
+    let cache = dir.path().join("cache");
+    let run = |args: &[&str]| {
+        let out = minutes()
+            .env("MINUTES_CACHE_DIR", &cache)
+            .args(["transcribe", "-m"])
+            .arg(model())
+            .arg(&call)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        (String::from_utf8(out.stdout.clone()).unwrap(), stderr_of(&out))
+    };
+    let (txt, _) = run(&[]);
+    assert!(txt.starts_with("[00:00] S1: "), "{txt}");
+    assert!(txt.contains("] S2: "), "{txt}");
+    let (srt, from) = run(&["-f", "srt"]);
+    assert!(from.contains("from the cache"), "{from}");
+    assert!(srt.contains("\nS1: ") && srt.contains("\nS2: "), "{srt}");
+    let (vtt, _) = run(&["-f", "vtt"]);
+    assert!(vtt.contains("<v S1>") && vtt.contains("<v S2>"), "{vtt}");
+    let (rttm, _) = run(&["-f", "rttm"]);
+    let lines: Vec<Vec<&str>> = rttm.lines().map(|l| l.split(' ').collect()).collect();
+    assert!(!lines.is_empty());
+    for l in &lines {
+        assert_eq!(l.len(), 10, "{l:?}");
+        assert_eq!((l[0], l[1], l[2]), ("SPEAKER", "call-stereo", "1"));
+        assert!(l[3].parse::<f64>().is_ok() && l[4].parse::<f64>().unwrap() > 0.0);
+        assert!(["S1", "S2"].contains(&l[7]), "{l:?}");
+    }
+    // Names replace labels, from the cache, without transcribing again.
+    let (named, from) = run(&["--speaker-names", "S1=Reader,S2=John F. Kennedy"]);
+    assert!(from.contains("from the cache"), "{from}");
+    assert!(named.starts_with("[00:00] Reader: "), "{named}");
+    assert!(named.contains("] John F. Kennedy: "), "{named}");
+    // Turning labels off is another transcript, not a cached one with labels.
+    let (plain, _) = run(&["--speakers", "off"]);
+    assert!(!plain.contains("S1"), "{plain}");
+}
+
+#[test]
+fn the_llm_sees_who_said_what() {
+    let dir = scratch();
+    let saved = dir.path().join("call.json");
+    let made = minutes()
+        .args(["transcribe", "-f", "json", "-m"])
+        .arg(model())
+        .arg(fixture("call-stereo.m4a"))
+        .arg("-o")
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", stderr_of(&made));
+    let llm = FakeLlm::start(Faults::default());
+    let out = minutes()
+        .args([
+            "summarize",
+            "--llm",
+            &llm.url(),
+            "--llm-model",
+            "m",
+            "--no-correct",
+        ])
+        .args(["--speaker-names", "S2=Kennedy", "--include-transcript"])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let maps: Vec<String> = llm
+        .seen()
+        .iter()
+        .filter(|s| s.stage == "map")
+        .map(|s| {
+            s.body["messages"][1]["content"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(
+        maps.iter().any(|m| m.contains("S1: And Mr. John Dashwood")),
+        "{maps:?}"
+    );
+    assert!(maps.iter().any(|m| m.contains("Kennedy: ")), "{maps:?}");
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.contains("] Kennedy: "), "{md}");
+}
+
+#[test]
+fn bad_speaker_flags_are_usage_errors() {
+    for args in [
+        ["--speakers", "0"],
+        ["--speakers", "abc"],
+        ["--speaker-names", "S1"],
+        ["--speaker-names", "=Bob"],
+    ] {
+        let out = minutes()
+            .arg("transcribe")
+            .args(args)
+            .arg(fixture("jfk.wav"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr_of(&out));
+        let err = stderr_of(&out);
+        assert!(err.contains(args[0]), "{args:?}: {err}");
+        assert!(out.stdout.is_empty());
+    }
+}
