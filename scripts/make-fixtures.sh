@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 A=.cache/assets
 G=fixtures/gen
-stamp=$G/.complete-v4
+stamp=$G/.complete-v5
 [ -f "$stamp" ] && exit 0
 rm -rf "$G"; mkdir -p "$G"
 ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }
@@ -49,6 +49,7 @@ sox "$G/quiet-librivox.wav" "$G/jfk.wav" "$G/quiet-librivox.wav" "$G/jfk.wav" "$
 sox "$G/librivox.wav" "$G/quiet-jfk.wav" "$G/librivox.wav" "$G/quiet-jfk.wav" "$G/call-right.wav"
 sox -M "$G/call-left.wav" "$G/call-right.wav" "$G/call-stereo.wav"
 ff -i "$G/call-stereo.wav" -c:a aac -b:a 96k "$G/call-stereo.m4a"
+ff -i "$G/call-stereo.wav" -c:a libopus -b:a 48k "$G/call-stereo.webm"
 ff -i "$G/speech-72s.wav" -ac 2 -c:a aac -b:a 96k "$G/one-mic-stereo.m4a"
 rm "$G/quiet-librivox.wav" "$G/quiet-jfk.wav" "$G/call-left.wav" "$G/call-right.wav" "$G/call-stereo.wav"
 

@@ -166,7 +166,14 @@ fn json_segments(out: &std::process::Output) -> Vec<(f64, f64, Option<String>, S
 
 #[test]
 fn a_call_is_split_by_channel() {
-    let segs = json_segments(&transcribe(&fixture("call-stereo.m4a"), &["-f", "json"]));
+    // AAC in MP4 (decoded in-process) and Opus in WebM (decoded by ffmpeg).
+    for call in ["call-stereo.m4a", "call-stereo.webm"] {
+        a_call_is_split_by_channel_in(call);
+    }
+}
+
+fn a_call_is_split_by_channel_in(call: &str) {
+    let segs = json_segments(&transcribe(&fixture(call), &["-f", "json"]));
     let mut speakers: Vec<String> = segs.iter().filter_map(|s| s.2.clone()).collect();
     speakers.sort();
     speakers.dedup();
@@ -182,7 +189,7 @@ fn a_call_is_split_by_channel() {
         .map(|s| (s.0, s.1, s.2.clone().unwrap()))
         .collect();
     let (err, confusion) = der(&call_turns(), &hyp);
-    eprintln!("call by channel: DER {err:.3}, confusion {confusion:.3}");
+    eprintln!("{call} by channel: DER {err:.3}, confusion {confusion:.3}");
     // What remains is whisper's segment timing around the turn changes.
     assert!(confusion < 0.03, "confusion {confusion}");
     assert!(err < 0.05, "DER {err}");
@@ -225,7 +232,10 @@ fn every_format_says_who_spoke() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", stderr_of(&out));
-        (String::from_utf8(out.stdout.clone()).unwrap(), stderr_of(&out))
+        (
+            String::from_utf8(out.stdout.clone()).unwrap(),
+            stderr_of(&out),
+        )
     };
     let (txt, _) = run(&[]);
     assert!(txt.starts_with("[00:00] S1: "), "{txt}");

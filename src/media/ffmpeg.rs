@@ -133,22 +133,38 @@ pub fn probe(path: &Path) -> Result<MediaInfo> {
     })
 }
 
-/// A running `ffmpeg` that decodes one file to 16 kHz mono f32.
+/// A running `ffmpeg` that decodes one file to 16 kHz f32, keeping its
+/// channels (up to 8) so their levels can be measured before the downmix.
 pub struct FfmpegStream {
     path: std::path::PathBuf,
     child: Child,
     stdout: ChildStdout,
     stderr: Option<JoinHandle<Vec<u8>>>,
     carry: Vec<u8>,
+    channels: usize,
+    meter: Option<super::levels::Meter>,
     done: bool,
 }
 
+/// More channels than this are mixed down by ffmpeg itself.
+const MAX_CHANNELS: u32 = 8;
+
 impl FfmpegStream {
-    pub fn spawn(path: &Path) -> Result<Self> {
+    /// Starts ffmpeg on `path`, which has `channels` channels (as probed).
+    pub fn spawn(path: &Path, channels: Option<u32>) -> Result<Self> {
+        let channels = channels.unwrap_or(1).clamp(1, MAX_CHANNELS);
         let mut child = Command::new(ffmpeg_program())
             .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-i"])
             .arg(path)
-            .args(["-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", "1"])
+            .args([
+                "-map",
+                "0:a:0",
+                "-vn",
+                "-sn",
+                "-dn",
+                "-ac",
+                &channels.to_string(),
+            ])
             .args(["-ar", &SAMPLE_RATE.to_string(), "-f", "f32le", "pipe:1"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -181,8 +197,15 @@ impl FfmpegStream {
             stdout,
             stderr: Some(stderr),
             carry: Vec::new(),
+            channels: channels as usize,
+            meter: (channels >= 2)
+                .then(|| super::levels::Meter::new(SAMPLE_RATE, channels as usize)),
             done: false,
         })
+    }
+
+    pub fn channel_levels(&self) -> Option<super::levels::ChannelLevels> {
+        self.meter.as_ref().map(|m| m.levels())
     }
 
     pub fn next_block(&mut self) -> Result<Option<Vec<f32>>> {
@@ -205,13 +228,17 @@ impl FfmpegStream {
             self.wait()?;
             return Ok(None);
         }
-        let whole = buf.len() / 4 * 4;
+        let frame = 4 * self.channels;
+        let whole = buf.len() / frame * frame;
         self.carry = buf[whole..].to_vec();
-        let samples = buf[..whole]
+        let samples: Vec<f32> = buf[..whole]
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
-        Ok(Some(samples))
+        if let Some(m) = self.meter.as_mut() {
+            m.push(&samples);
+        }
+        Ok(Some(super::downmix(&samples, self.channels)))
     }
 
     fn wait(&mut self) -> Result<()> {

@@ -89,11 +89,11 @@ impl AudioStream {
     }
 
     /// Per-channel levels of what was decoded so far, for a file with more
-    /// than one channel (symphonia's decoder; ffmpeg's output is mono).
+    /// than one channel.
     pub fn channel_levels(&self) -> Option<levels::ChannelLevels> {
         match &self.source {
             Source::Native(s) => s.channel_levels(),
-            Source::Ffmpeg(_) => None,
+            Source::Ffmpeg(s) => s.channel_levels(),
         }
     }
 }
@@ -115,7 +115,7 @@ pub fn open(path: &Path) -> Result<AudioStream> {
     let info = probe(path)?;
     let source = match info.decoder {
         Some(Backend::Symphonia) => Source::Native(Box::new(native::NativeStream::open(path)?)),
-        Some(Backend::Ffmpeg) => Source::Ffmpeg(ffmpeg::FfmpegStream::spawn(path)?),
+        Some(Backend::Ffmpeg) => Source::Ffmpeg(ffmpeg::FfmpegStream::spawn(path, info.channels)?),
         None => {
             let reason = info
                 .reason
@@ -129,6 +129,18 @@ pub fn open(path: &Path) -> Result<AudioStream> {
         }
     };
     Ok(AudioStream { info, source })
+}
+
+/// The average of each frame's channels.
+fn downmix(interleaved: &[f32], channels: usize) -> Vec<f32> {
+    if channels <= 1 {
+        return interleaved.to_vec();
+    }
+    let scale = 1.0 / channels as f32;
+    interleaved
+        .chunks_exact(channels)
+        .map(|f| f.iter().sum::<f32>() * scale)
+        .collect()
 }
 
 /// Decodes a whole file into memory (16 kHz mono). Fails on a file with no samples.

@@ -277,7 +277,7 @@ impl NativeStream {
                             {
                                 m.push(&self.interleaved);
                             }
-                            let mono = downmix(&self.interleaved, channels);
+                            let mono = super::downmix(&self.interleaved, channels);
                             let mono = trim(&mono, trim_start + self.skip_frames, trim_end);
                             self.skip_frames = self
                                 .skip_frames
@@ -329,18 +329,6 @@ impl NativeStream {
     }
 }
 
-/// Averages interleaved channels into one.
-fn downmix(interleaved: &[f32], channels: usize) -> Vec<f32> {
-    if channels == 1 {
-        return interleaved.to_vec();
-    }
-    let scale = 1.0 / channels as f32;
-    interleaved
-        .chunks_exact(channels)
-        .map(|f| f.iter().sum::<f32>() * scale)
-        .collect()
-}
-
 /// Drops `start` frames from the front and `end` from the back.
 fn trim(mono: &[f32], start: u64, end: u64) -> &[f32] {
     let len = mono.len();
@@ -355,7 +343,10 @@ mod tests {
 
     #[test]
     fn downmix_averages_channels() {
-        assert_eq!(downmix(&[1.0, 0.0, 0.5, 0.5], 2), vec![0.5, 0.5]);
+        assert_eq!(
+            super::super::downmix(&[1.0, 0.0, 0.5, 0.5], 2),
+            vec![0.5, 0.5]
+        );
     }
 
     #[test]
