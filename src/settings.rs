@@ -313,9 +313,6 @@ pub struct SummaryTuning {
     pub chunk_tokens: Option<usize>,
     pub jobs: Option<usize>,
     pub allow_partial: bool,
-    /// Remove names never said in the recording: only sound when the
-    /// minutes are in the recording's language (names are not transliterated).
-    pub ground_names: bool,
 }
 
 /// Settings of `minutes summarize`.
@@ -407,7 +404,6 @@ impl SummarizeSettings {
             )));
         }
         let tuning = SummaryTuning {
-            ground_names: language.as_deref().is_none_or(|l| l == stt.language),
             language,
             language_name,
             correct: !no_correct,

@@ -345,6 +345,40 @@ fn names_never_said_are_removed_from_the_minutes() {
 }
 
 #[test]
+fn korean_minutes_of_a_korean_meeting_are_guarded_too() {
+    // `-l ko` on a Korean transcript: the recording's language is Korean,
+    // whatever --audio-language says (its default is auto).
+    let llm = FakeLlm::start(Faults {
+        invent_names: true,
+        ..Faults::default()
+    });
+    let dir = scratch();
+    let input = dir.path().join("회의.json");
+    let segments: Vec<Value> = (1..=3)
+        .map(|i| {
+            let start = (i - 1) as f64 * 60.0;
+            serde_json::json!({"start": start, "end": start + 50.0,
+                "text": format!("{i}번 안건: 예산 TOKEN-{i} 검토는 민수 씨가 다음 주에 하기로 했습니다.")})
+        })
+        .collect();
+    let t = serde_json::json!({"source": "회의.m4a", "model": "base", "language": "ko",
+        "duration": 180.0, "segments": segments});
+    std::fs::write(&input, t.to_string()).unwrap();
+    let out = summarize(&llm, &input, &["--no-correct", "-l", "ko"]);
+    let md = stdout(&out);
+    assert!(!md.contains("Zebediah"), "an invented name survived: {md}");
+    assert!(
+        !md.contains("2019-07-31"),
+        "an invented date survived: {md}"
+    );
+    assert!(
+        stderr_of(&out).contains("never said"),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
 fn json_schema_falls_back_to_json_object() {
     let llm = FakeLlm::start(Faults {
         reject_json_schema: true,

@@ -35,9 +35,10 @@ pub struct Options {
     pub allow_partial: bool,
     pub max_output_tokens: u32,
     pub temperature: f32,
-    /// Remove names never said in the recording (only sound when the
-    /// minutes are in the transcript's language: names are not transliterated).
-    pub ground_names: bool,
+    /// The language code of the minutes asked for (`-l`). Names and dates
+    /// never said are removed when the minutes are in the recording's
+    /// language (detected or stated): in another one they may be transliterated.
+    pub language_code: Option<String>,
     /// Start map calls while the recording is still being transcribed. Off
     /// for the bundled local model: it and whisper.cpp would fight over the
     /// same cores (both spin-wait), which costs far more than it overlaps.
@@ -75,7 +76,7 @@ impl Options {
                 (false, false) => 4096,
             },
             temperature: 0.2,
-            ground_names: tuning.ground_names,
+            language_code: tuning.language.clone(),
             overlap: !local,
         }
     }
@@ -95,13 +96,13 @@ impl Options {
             allow_partial: _,
             max_output_tokens,
             temperature,
-            ground_names,
+            language_code,
             overlap: _,
         } = self;
         format!(
             "language={language}|correct={correct}|glossary={glossary:?}|max_correction={max_correction}|\
              chunk_tokens={chunk_tokens}|reduce_tokens={reduce_tokens}|max_output_tokens={max_output_tokens}|\
-             temperature={temperature}|ground_names={ground_names}"
+             temperature={temperature}|language_code={language_code:?}"
         )
     }
 }

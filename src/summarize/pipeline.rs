@@ -177,7 +177,13 @@ pub async fn run<L: Llm>(
     };
     minutes.tidy();
     report.timestamps_dropped = minutes.check_times(ctx.duration);
-    if opts.ground_names {
+    // Compared with the language the recording was in (detected, stated, or
+    // that of the transcript file), not with the --audio-language setting,
+    // whose default `auto` would turn the check off for every Korean meeting.
+    let same_language = opts.language_code.as_deref().is_none_or(|l| {
+        recording.language.is_empty() || recording.language.eq_ignore_ascii_case(l)
+    });
+    if same_language {
         let mut said = opts.glossary.clone();
         for s in &transcript {
             said.push('\n');
