@@ -228,6 +228,21 @@ pub struct SummarizeArgs {
     #[arg(long)]
     pub allow_partial: bool,
 
+    /// Replace personal data (e-mails, phone, resident, card and account
+    /// numbers, IPs, credentials, keys) by placeholders before any LLM call,
+    /// and restore it in the minutes. Default: on for an LLM server that is
+    /// not on this machine, off for the bundled model and loopback servers.
+    #[arg(long, overrides_with = "no_redact")]
+    pub redact: bool,
+
+    /// Send the transcript as it is, even to a remote server.
+    #[arg(long)]
+    pub no_redact: bool,
+
+    /// Also redact these terms (names, client and project code names), one a line; implies --redact.
+    #[arg(long, value_name = "FILE")]
+    pub redact_terms: Option<PathBuf>,
+
     /// Prompt set: a name under $XDG_CONFIG_HOME/minutes/prompts/, or a directory.
     #[arg(long, value_name = "NAME|DIR")]
     pub template: Option<String>,

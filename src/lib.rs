@@ -12,6 +12,7 @@ pub mod error;
 pub mod hash;
 pub mod llm;
 pub mod media;
+pub mod redact;
 pub mod render;
 pub mod settings;
 pub mod sink;

@@ -326,6 +326,9 @@ pub struct SummarizeSettings {
     /// recogniser's prompt once it is read.
     pub transcription: TranscriptionSettings,
     pub tuning: SummaryTuning,
+    /// `--redact` / `--no-redact`; `None`: on for a server beyond this machine.
+    pub redact: Option<bool>,
+    pub redact_terms: Option<PathBuf>,
     pub glossary: Option<PathBuf>,
     /// `--template`: a prompt set's name or folder; `None` is the default set.
     pub template: Option<String>,
@@ -360,6 +363,9 @@ impl SummarizeSettings {
             chunk_tokens,
             jobs,
             allow_partial,
+            redact,
+            no_redact,
+            redact_terms,
             template,
             format,
             include_transcript,
@@ -435,6 +441,17 @@ impl SummarizeSettings {
                     .unwrap_or_default(),
             },
             tuning,
+            redact: match (redact || redact_terms.is_some(), no_redact) {
+                (true, true) => {
+                    return Err(Error::usage(
+                        "--redact-terms and --no-redact contradict each other",
+                    ));
+                }
+                (true, false) => Some(true),
+                (false, true) => Some(false),
+                (false, false) => None,
+            },
+            redact_terms,
             glossary: glossary.or_else(|| cfg.glossary.clone()),
             template: template.or_else(|| cfg.template.clone()),
             config_dir: config_dir(),

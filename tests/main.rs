@@ -8,6 +8,7 @@ mod cli;
 mod local_llm;
 mod models;
 mod probe;
+mod redact;
 mod speak;
 mod speakers;
 mod summarize;

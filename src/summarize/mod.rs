@@ -39,6 +39,9 @@ pub struct Options {
     /// never said are removed when the minutes are in the recording's
     /// language (detected or stated): in another one they may be transliterated.
     pub language_code: Option<String>,
+    /// Personal data to placeholders before any LLM call (with these extra
+    /// terms), back in the minutes; `None`: the transcript goes as it is.
+    pub redact: Option<Vec<String>>,
     /// Start map calls while the recording is still being transcribed. Off
     /// for the bundled local model: it and whisper.cpp would fight over the
     /// same cores (both spin-wait), which costs far more than it overlaps.
@@ -77,6 +80,7 @@ impl Options {
             },
             temperature: 0.2,
             language_code: tuning.language.clone(),
+            redact: None,
             overlap: !local,
         }
     }
@@ -97,12 +101,13 @@ impl Options {
             max_output_tokens,
             temperature,
             language_code,
+            redact,
             overlap: _,
         } = self;
         format!(
             "language={language}|correct={correct}|glossary={glossary:?}|max_correction={max_correction}|\
              chunk_tokens={chunk_tokens}|reduce_tokens={reduce_tokens}|max_output_tokens={max_output_tokens}|\
-             temperature={temperature}|language_code={language_code:?}"
+             temperature={temperature}|language_code={language_code:?}|redact={redact:?}"
         )
     }
 }
@@ -127,6 +132,9 @@ pub struct Report {
     pub names_dropped: usize,
     /// Action-item due dates removed as never said.
     pub dues_dropped: usize,
+    /// Personal data replaced before the LLM saw it, by kind (never the values).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub redactions: std::collections::BTreeMap<String, usize>,
     pub missing: Vec<Gap>,
     pub seconds: StageSeconds,
 }

@@ -14,6 +14,7 @@ use super::schema::{Minutes, format_time, minutes_schema};
 use super::{Event, Gap, Options, Report, StageCache};
 use crate::error::{Error, ErrorKind, Result};
 use crate::llm::{Llm, Schema, Stage};
+use crate::redact::Redactor;
 use crate::transcript::{Segment, Transcript};
 
 /// How many times a chunk cut off at the token limit is halved and retried.
@@ -59,11 +60,25 @@ pub async fn run<L: Llm>(
         temperature: opts.temperature,
     };
     let counter = TokenCounter::for_model(llm.model());
+    // Personal data becomes placeholders before any prompt is built: in
+    // every segment as it arrives, and in the glossary.
+    let mut redactor = opts.redact.as_deref().map(Redactor::new);
+    let redacted;
+    let sent_opts = match redactor.as_mut() {
+        Some(r) => {
+            redacted = Options {
+                glossary: r.redact(&opts.glossary),
+                ..opts.clone()
+            };
+            &redacted
+        }
+        None => opts,
+    };
     let mut ctx = Ctx {
         caller,
         cache,
         prompts,
-        opts,
+        opts: sent_opts,
         counter,
         duration: 0.0,
         on_event,
@@ -78,7 +93,10 @@ pub async fn run<L: Llm>(
         loop {
             tokio::select! {
                 next = segments.recv() => match next {
-                    Some(segment) => {
+                    Some(mut segment) => {
+                        if let Some(r) = redactor.as_mut() {
+                            segment.text = r.redact(&segment.text);
+                        }
                         for chunk in chunker.push(segment) {
                             on_event(Event::ChunkReady { index: chunk.index });
                             match opts.overlap {
@@ -115,7 +133,7 @@ pub async fn run<L: Llm>(
         ));
     }
     let mut notes: Vec<Notes> = Vec::new();
-    let mut transcript = Vec::new();
+    let mut transcript: Vec<Segment> = Vec::new();
     for r in results {
         report.corrections_applied += usize::from(r.correction == Some(true));
         report.corrections_rejected += usize::from(r.correction == Some(false));
@@ -175,6 +193,14 @@ pub async fn run<L: Llm>(
             Err(failure) => return Err(merge_failed(Stage::Reduce, &failure)),
         }
     };
+    // The real values come back here, before the checks against what was said.
+    if let Some(r) = &redactor {
+        r.restore_minutes(&mut minutes);
+        for s in &mut transcript {
+            s.text = r.restore(&s.text);
+        }
+        report.redactions = r.counts();
+    }
     minutes.tidy();
     report.timestamps_dropped = minutes.check_times(ctx.duration);
     // Compared with the language the recording was in (detected, stated, or

@@ -158,7 +158,8 @@ fn map_notes(user: &str, invent_names: bool) -> Value {
         .map(str::to_string);
     let words: Vec<&str> = transcript
         .split_whitespace()
-        .filter(|w| !w.starts_with('['))
+        // Timestamps (`[12:04]`), not placeholders (`[EMAIL_1]`).
+        .filter(|w| !(w.starts_with('[') && w.contains(':')))
         .take(8)
         .collect();
     let mut summary = vec![format!("They said: {}", words.join(" "))];

@@ -216,6 +216,17 @@ fn summarize_one(
             prompts_version: plan.prompts.versions.clone(),
             prompts_hash: plan.prompts.hash.clone(),
         };
+    if !report.redactions.is_empty() {
+        let kinds: Vec<String> = report
+            .redactions
+            .iter()
+            .map(|(kind, n)| format!("{kind} {n}"))
+            .collect();
+        printer.status(format!(
+            "kept personal data off the LLM, restored in the minutes: {}",
+            kinds.join(", ")
+        ));
+    }
     let total = usage.total();
     printer.status(format!(
         "made minutes of {} in {:.1} s: {} chunks, {} LLM calls, {} prompt ({} cached) + {} completion tokens",

@@ -3,12 +3,12 @@
 //! Settings only record what was asked; this is where the file system and
 //! the models directory are looked at.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::batch::cache::Cache;
 use crate::batch::discover;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::llm::retry::RetryPolicy;
 use crate::llm::select::{Endpoint, select};
 use crate::settings::SummarizeSettings;
@@ -45,7 +45,13 @@ impl Plan {
             .then(|| glossary.split_whitespace().collect::<Vec<_>>().join(" "));
         let prompts =
             PromptSet::load(settings.template.as_deref(), settings.config_dir.as_deref())?;
-        let options = summarize::Options::new(&settings.tuning, &endpoint, glossary);
+        let mut options = summarize::Options::new(&settings.tuning, &endpoint, glossary);
+        if redacts(settings.redact, &endpoint) {
+            options.redact = Some(match &settings.redact_terms {
+                Some(p) => read_terms(p)?,
+                None => Vec::new(),
+            });
+        }
         // The bundled model on a slow laptop may need long for one call; a
         // crash of it is noticed at once anyway.
         let default_timeout = if endpoint.local.is_some() { 1800 } else { 300 };
@@ -92,5 +98,60 @@ impl Plan {
                 settings.transcription.speaker_names,
             ),
         ])
+    }
+}
+
+/// Whether personal data is replaced before the LLM sees it: as asked, else
+/// when the server is not on this machine (the bundled model and loopback
+/// servers see the transcript as it is).
+fn redacts(asked: Option<bool>, endpoint: &Endpoint) -> bool {
+    let remote = endpoint.local.is_none() && !crate::llm::is_loopback(&endpoint.base_url);
+    asked.unwrap_or(remote)
+}
+
+/// `--redact-terms FILE`: one term a line; blank lines and `#` comments skipped.
+fn read_terms(path: &Path) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, &e))?;
+    let terms: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect();
+    if terms.is_empty() {
+        return Err(Error::file(
+            ErrorKind::BadInput,
+            path,
+            "no terms in the --redact-terms file",
+        ));
+    }
+    Ok(terms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(url: &str, local: bool) -> Endpoint {
+        Endpoint {
+            base_url: url.into(),
+            model: "m".into(),
+            key: Default::default(),
+            local: local.then(|| PathBuf::from("m.gguf")),
+        }
+    }
+
+    #[test]
+    fn personal_data_is_redacted_by_default_only_beyond_this_machine() {
+        assert!(redacts(None, &at("https://api.openai.com/v1", false)));
+        assert!(redacts(None, &at("http://10.1.2.3:8000/v1", false)));
+        assert!(!redacts(None, &at("http://127.0.0.1:11434/v1", false)));
+        assert!(!redacts(None, &at("http://localhost:8080/v1", false)));
+        assert!(!redacts(None, &at("local", true)));
+        assert!(!redacts(
+            Some(false),
+            &at("https://api.openai.com/v1", false)
+        ));
+        assert!(redacts(Some(true), &at("local", true)));
     }
 }
