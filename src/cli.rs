@@ -228,6 +228,14 @@ pub struct SummarizeArgs {
     #[arg(long)]
     pub allow_partial: bool,
 
+    /// Sampling temperature of the LLM calls (0–2; lower is more literal).
+    #[arg(long, value_name = "T", default_value_t = 0.2)]
+    pub temperature: f32,
+
+    /// Seed for the LLM's sampling, for reproducible runs where the server supports it.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u32>,
+
     /// Replace personal data (e-mails, phone, resident, card and account
     /// numbers, IPs, credentials, keys) by placeholders before any LLM call,
     /// and restore it in the minutes. Default: on for an LLM server that is

@@ -313,6 +313,10 @@ pub struct SummaryTuning {
     pub chunk_tokens: Option<usize>,
     pub jobs: Option<usize>,
     pub allow_partial: bool,
+    /// Sampling temperature of every LLM call (0–2).
+    pub temperature: f32,
+    /// `--seed`, sent where the server supports it.
+    pub seed: Option<u32>,
 }
 
 /// Settings of `minutes summarize`.
@@ -363,6 +367,8 @@ impl SummarizeSettings {
             chunk_tokens,
             jobs,
             allow_partial,
+            temperature,
+            seed,
             redact,
             no_redact,
             redact_terms,
@@ -416,7 +422,15 @@ impl SummarizeSettings {
             chunk_tokens,
             jobs,
             allow_partial,
+            temperature,
+            seed,
         };
+        if !(0.0..=2.0).contains(&tuning.temperature) {
+            return Err(Error::usage(format!(
+                "--temperature must be between 0 and 2, not {}",
+                tuning.temperature
+            )));
+        }
         Ok(SummarizeSettings {
             inputs: files,
             llm: LlmChoice {

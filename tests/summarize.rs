@@ -390,6 +390,32 @@ fn json_schema_falls_back_to_json_object() {
     assert_eq!(tokens(&md).len(), 3);
     let last = llm.seen().last().unwrap().body.clone();
     assert_eq!(last["response_format"]["type"], "json_object");
+    // The server no longer sees the schema, so the prompt shows it.
+    let system = last["messages"][0]["content"].as_str().unwrap();
+    assert!(
+        system.contains("JSON schema") && system.contains("\"action_items\""),
+        "{system}"
+    );
+}
+
+#[test]
+fn temperature_and_seed_are_sent_and_recorded() {
+    let llm = FakeLlm::start(Faults::default());
+    let dir = scratch();
+    let input = planted_transcript(dir.path(), 2);
+    let md = stdout(&summarize(
+        &llm,
+        &input,
+        &["--temperature", "0", "--seed", "42"],
+    ));
+    for s in llm.seen() {
+        assert_eq!(s.body["temperature"], 0.0, "{}", s.body);
+        assert_eq!(s.body["seed"], 42, "{}", s.body);
+    }
+    assert!(md.contains("\ntemperature: 0.0\nseed: 42\n"), "{md}");
+    let out = summarize(&llm, &input, &["--temperature", "3"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("--temperature"));
 }
 
 #[test]

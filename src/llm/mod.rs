@@ -56,6 +56,8 @@ pub struct ChatRequest {
     pub schema: Option<Schema>,
     pub max_tokens: u32,
     pub temperature: f32,
+    /// For reproducible answers, where the server supports it.
+    pub seed: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]

@@ -69,9 +69,18 @@ impl OpenAiLlm {
     }
 
     fn build(&self, req: &ChatRequest, mode: u8) -> CreateChatCompletionRequest {
+        // Without `json_schema` the server does not see the schema: the
+        // prompt shows it, or the model guesses the fields and leaves most empty.
+        let system = match (&req.schema, mode) {
+            (Some(s), MODE_OBJECT | MODE_PLAIN) => format!(
+                "{}\n\nAnswer with one JSON object that follows this JSON schema:\n{}",
+                req.system, s.schema
+            ),
+            _ => req.system.clone(),
+        };
         let messages = vec![
             ChatCompletionRequestMessage::System(ChatCompletionRequestSystemMessage::from(
-                req.system.as_str(),
+                system.as_str(),
             )),
             ChatCompletionRequestMessage::User(ChatCompletionRequestUserMessage::from(
                 req.user.as_str(),
@@ -96,6 +105,7 @@ impl OpenAiLlm {
             model: self.model.clone(),
             messages,
             temperature: Some(req.temperature),
+            seed: req.seed.map(i64::from),
             max_completion_tokens: openai.then_some(req.max_tokens),
             max_tokens: (!openai).then_some(req.max_tokens),
             response_format,

@@ -87,6 +87,10 @@ pub struct Provenance {
     pub prompts: String,
     pub prompts_version: String,
     pub prompts_hash: String,
+    /// The LLM's sampling temperature and seed, to make the run again.
+    pub temperature: f32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -101,6 +105,9 @@ struct FrontMatter<'a> {
     tags: Vec<&'a str>,
     generator: String,
     prompts: String,
+    temperature: f32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<u32>,
 }
 
 /// The markdown document.
@@ -126,6 +133,8 @@ pub fn markdown(
         tags: vec!["minutes", "meeting"],
         generator: format!("minutes {}", env!("CARGO_PKG_VERSION")),
         prompts: format!("{} {} ({})", p.prompts, p.prompts_hash, p.prompts_version),
+        temperature: p.temperature,
+        seed: p.seed,
     };
     let yaml = serde_norway::to_string(&front).unwrap_or_default();
     let mut out = format!("---\n{yaml}---\n\n# {}\n", one_line(title));
@@ -291,6 +300,8 @@ mod tests {
             prompts: "default".into(),
             prompts_version: "map@1".into(),
             prompts_hash: "abc".into(),
+            temperature: 0.2,
+            seed: None,
         }
     }
 

@@ -226,6 +226,8 @@ mod tests {
             prompts: "default".into(),
             prompts_version: "1".into(),
             prompts_hash: "h".into(),
+            temperature: 0.2,
+            seed: Some(7),
         };
         let segments = [crate::transcript::Segment {
             start: 0.0,

@@ -35,6 +35,7 @@ pub struct Caller<'a, L: Llm> {
     /// The largest output budget a retry after truncation may ask for.
     pub max_output_tokens: u32,
     pub temperature: f32,
+    pub seed: Option<u32>,
 }
 
 impl<L: Llm> Caller<'_, L> {
@@ -54,6 +55,7 @@ impl<L: Llm> Caller<'_, L> {
             schema: Some(schema),
             max_tokens: budget,
             temperature: self.temperature,
+            seed: self.seed,
         };
         let reply = loop {
             let reply = self.once(&request).await?;

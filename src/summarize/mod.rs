@@ -35,6 +35,7 @@ pub struct Options {
     pub allow_partial: bool,
     pub max_output_tokens: u32,
     pub temperature: f32,
+    pub seed: Option<u32>,
     /// The language code of the minutes asked for (`-l`). Names and dates
     /// never said are removed when the minutes are in the recording's
     /// language (detected or stated): in another one they may be transliterated.
@@ -78,7 +79,8 @@ impl Options {
                 (false, true) => 2048,
                 (false, false) => 4096,
             },
-            temperature: 0.2,
+            temperature: tuning.temperature,
+            seed: tuning.seed,
             language_code: tuning.language.clone(),
             redact: None,
             overlap: !local,
@@ -100,6 +102,7 @@ impl Options {
             allow_partial: _,
             max_output_tokens,
             temperature,
+            seed,
             language_code,
             redact,
             overlap: _,
@@ -107,7 +110,7 @@ impl Options {
         format!(
             "language={language}|correct={correct}|glossary={glossary:?}|max_correction={max_correction}|\
              chunk_tokens={chunk_tokens}|reduce_tokens={reduce_tokens}|max_output_tokens={max_output_tokens}|\
-             temperature={temperature}|language_code={language_code:?}|redact={redact:?}"
+             temperature={temperature}|seed={seed:?}|language_code={language_code:?}|redact={redact:?}"
         )
     }
 }

@@ -58,6 +58,7 @@ pub async fn run<L: Llm>(
         permits: &permits,
         max_output_tokens: opts.max_output_tokens,
         temperature: opts.temperature,
+        seed: opts.seed,
     };
     let counter = TokenCounter::for_model(llm.model());
     // Personal data becomes placeholders before any prompt is built: in

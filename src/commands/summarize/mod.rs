@@ -215,6 +215,8 @@ fn summarize_one(
             prompts: plan.prompts.name.clone(),
             prompts_version: plan.prompts.versions.clone(),
             prompts_hash: plan.prompts.hash.clone(),
+            temperature: plan.options.temperature,
+            seed: plan.options.seed,
         };
     if !report.redactions.is_empty() {
         let kinds: Vec<String> = report
