@@ -28,6 +28,13 @@ fn summarize(llm: &FakeLlm, input: &std::path::Path, extra: &[&str]) -> std::pro
         .unwrap()
 }
 
+/// The document after its front matter (which may list what was removed).
+fn body(md: &str) -> &str {
+    md.get(4..)
+        .and_then(|rest| rest.find("\n---\n"))
+        .map_or(md, |end| &md[end + 9..])
+}
+
 fn stdout(out: &std::process::Output) -> String {
     assert!(
         out.status.success(),
@@ -100,6 +107,11 @@ fn markdown_has_front_matter_and_all_sections() {
     assert!(front["date"].as_str().unwrap().len() == 10);
     assert!(front["tags"].as_sequence().is_some());
     assert!(front["generator"].as_str().unwrap().starts_with("minutes "));
+    assert_eq!(
+        front["review"].as_sequence().map(Vec::len),
+        Some(0),
+        "nothing to check: {md}"
+    );
     for heading in [
         "## Summary",
         "## Decisions",
@@ -318,20 +330,40 @@ fn names_never_said_are_removed_from_the_minutes() {
     let input = planted_transcript(dir.path(), 3);
     let out = summarize(&llm, &input, &["--no-correct"]);
     let md = stdout(&out);
-    assert!(!md.contains("Zebediah"), "an invented name survived: {md}");
+    assert!(
+        !body(&md).contains("Zebediah"),
+        "an invented name survived: {md}"
+    );
     assert!(md.contains("Mina"), "a name that was said is kept: {md}");
     assert!(
         md.contains("- [ ] Book the room"),
         "the task stays, without the owner: {md}"
     );
     assert!(
-        !md.contains("2019-07-31"),
+        !body(&md).contains("2019-07-31"),
         "an invented due date survived: {md}"
     );
     assert!(
         stderr_of(&out).contains("never said"),
         "{}",
         stderr_of(&out)
+    );
+    // The front matter tells a reader what was removed, so it can be checked.
+    let end = md[4..].find("\n---\n").unwrap() + 4;
+    let front: serde_norway::Value = serde_norway::from_str(&md[4..end]).unwrap();
+    let review: Vec<&str> = front["review"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert!(
+        review.contains(&"name never said, removed: Zebediah Quarles"),
+        "{review:?}"
+    );
+    assert!(
+        review.contains(&"due date never said, removed: 2019-07-31 (Book the room)"),
+        "{review:?}"
     );
     // Minutes in another language than the recording's may transliterate
     // names, so they are left alone there.
@@ -366,9 +398,12 @@ fn korean_minutes_of_a_korean_meeting_are_guarded_too() {
     std::fs::write(&input, t.to_string()).unwrap();
     let out = summarize(&llm, &input, &["--no-correct", "-l", "ko"]);
     let md = stdout(&out);
-    assert!(!md.contains("Zebediah"), "an invented name survived: {md}");
     assert!(
-        !md.contains("2019-07-31"),
+        !body(&md).contains("Zebediah"),
+        "an invented name survived: {md}"
+    );
+    assert!(
+        !body(&md).contains("2019-07-31"),
         "an invented date survived: {md}"
     );
     assert!(

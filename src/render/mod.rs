@@ -108,6 +108,8 @@ struct FrontMatter<'a> {
     temperature: f32,
     #[serde(skip_serializing_if = "Option::is_none")]
     seed: Option<u32>,
+    /// What a reader should check (wikis show front matter).
+    review: &'a [String],
 }
 
 /// The markdown document.
@@ -135,6 +137,7 @@ pub fn markdown(
         prompts: format!("{} {} ({})", p.prompts, p.prompts_hash, p.prompts_version),
         temperature: p.temperature,
         seed: p.seed,
+        review: &report.review,
     };
     let yaml = serde_norway::to_string(&front).unwrap_or_default();
     let mut out = format!("---\n{yaml}---\n\n# {}\n", one_line(title));

@@ -139,6 +139,9 @@ pub struct Report {
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub redactions: std::collections::BTreeMap<String, usize>,
     pub missing: Vec<Gap>,
+    /// What a reader should check, one line each: corrections rejected,
+    /// names and dates removed, parts missing. Empty when there is nothing.
+    pub review: Vec<String>,
     pub seconds: StageSeconds,
 }
 

@@ -138,6 +138,15 @@ pub async fn run<L: Llm>(
     for r in results {
         report.corrections_applied += usize::from(r.correction == Some(true));
         report.corrections_rejected += usize::from(r.correction == Some(false));
+        if r.correction == Some(false)
+            && let (Some(first), Some(last)) = (r.segments.first(), r.segments.last())
+        {
+            report.review.push(format!(
+                "correction of {}–{} rejected; the recognised words were kept",
+                format_time(first.start),
+                format_time(last.end)
+            ));
+        }
         transcript.extend(r.segments);
         match r.outcome {
             Ok(parts) => notes.extend(parts),
@@ -148,6 +157,12 @@ pub async fn run<L: Llm>(
                     format_time(gap.end),
                     gap.reason
                 )));
+                report.review.push(format!(
+                    "{}–{} is missing from the minutes: {}",
+                    format_time(gap.start),
+                    format_time(gap.end),
+                    gap.reason
+                ));
                 report.missing.push(gap);
             }
             Err(gap) => {
@@ -204,6 +219,12 @@ pub async fn run<L: Llm>(
     }
     minutes.tidy();
     report.timestamps_dropped = minutes.check_times(ctx.duration);
+    if report.timestamps_dropped > 0 {
+        report.review.push(format!(
+            "{} timestamps outside the recording removed",
+            report.timestamps_dropped
+        ));
+    }
     // Compared with the language the recording was in (detected, stated, or
     // that of the transcript file), not with the --audio-language setting,
     // whose default `auto` would turn the check off for every Korean meeting.
@@ -222,8 +243,19 @@ pub async fn run<L: Llm>(
             said.push_str(&s.text);
         }
         let said = super::schema::Said::new(&said);
-        report.names_dropped = minutes.check_names(&said);
-        report.dues_dropped = minutes.check_dues(&said);
+        let names = minutes.check_names(&said);
+        let dues = minutes.check_dues(&said);
+        report.names_dropped = names.len();
+        report.dues_dropped = dues.len();
+        report.review.extend(
+            names
+                .iter()
+                .map(|n| format!("name never said, removed: {n}")),
+        );
+        report.review.extend(
+            dues.iter()
+                .map(|d| format!("due date never said, removed: {d}")),
+        );
         if report.names_dropped + report.dues_dropped > 0 {
             on_event(Event::Warning(format!(
                 "removed what was never said in the recording: {} names (participants, owners), {} due dates",

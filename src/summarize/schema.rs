@@ -175,16 +175,20 @@ impl Minutes {
     }
 
     /// Drops participants, and clears action-item owners, whose names were
-    /// never said: a name the model made up is worse than none. Returns how
-    /// many were removed.
-    pub fn check_names(&mut self, said: &Said) -> usize {
-        let before = self.participants.len();
-        self.participants.retain(|p| said.name(p));
-        let mut removed = before - self.participants.len();
+    /// never said: a name the model made up is worse than none. Returns the
+    /// names removed.
+    pub fn check_names(&mut self, said: &Said) -> Vec<String> {
+        let mut removed = Vec::new();
+        self.participants.retain(|p| {
+            let keep = said.name(p);
+            if !keep {
+                removed.push(p.clone());
+            }
+            keep
+        });
         for a in &mut self.action_items {
             if a.owner.as_deref().is_some_and(|o| !said.name(o)) {
-                a.owner = None;
-                removed += 1;
+                removed.extend(a.owner.take());
             }
         }
         removed
@@ -192,13 +196,12 @@ impl Minutes {
 
     /// Clears due dates with nothing in them that was said (no number, no
     /// word such as "Friday" or "next week"): dates the model made up.
-    /// Returns how many were removed.
-    pub fn check_dues(&mut self, said: &Said) -> usize {
-        let mut removed = 0;
+    /// Returns them, each with its task.
+    pub fn check_dues(&mut self, said: &Said) -> Vec<String> {
+        let mut removed = Vec::new();
         for a in &mut self.action_items {
             if a.due.as_deref().is_some_and(|d| !said.date(d)) {
-                a.due = None;
-                removed += 1;
+                removed.extend(a.due.take().map(|d| format!("{d} ({})", a.task)));
             }
         }
         removed
@@ -302,7 +305,7 @@ mod tests {
             ..Minutes::default()
         };
         let said = Said::new("Okay, mina will send it. 민수가 검토합니다. Also: announcements.");
-        assert_eq!(m.check_names(&said), 4);
+        assert_eq!(m.check_names(&said).len(), 4);
         assert_eq!(m.participants, ["Mina Park", "김민수"]);
         let owners: Vec<Option<&str>> = m.action_items.iter().map(|a| a.owner.as_deref()).collect();
         assert_eq!(owners, [Some("Mina"), None, Some("민수")]);
@@ -331,7 +334,7 @@ mod tests {
                 .collect(),
             ..Minutes::default()
         };
-        assert_eq!(m.check_dues(&said), 3);
+        assert_eq!(m.check_dues(&said).len(), 3);
         for (a, (d, kept)) in m.action_items.iter().zip(dues) {
             assert_eq!(a.due.is_some(), kept, "{d}");
         }
