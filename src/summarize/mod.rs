@@ -9,6 +9,7 @@
 //! the minutes say which time ranges are missing.
 
 pub mod call;
+mod checks;
 pub mod chunk;
 pub mod correct;
 mod pipeline;

@@ -1,0 +1,93 @@
+//! Settings of the smaller commands: probe, serve, speak and models.
+
+use std::path::PathBuf;
+
+use super::{Common, MAX_THREADS, SpeechSettings};
+use crate::cli::{ModelsCommand, ProbeArgs, ServeArgs, SpeakArgs};
+use crate::error::{Error, Result};
+
+/// Settings of `minutes probe`.
+#[derive(Debug)]
+pub struct ProbeSettings {
+    pub files: Vec<PathBuf>,
+    pub decode: bool,
+}
+
+impl ProbeSettings {
+    pub fn resolve(args: ProbeArgs) -> ProbeSettings {
+        ProbeSettings {
+            files: args.files,
+            decode: args.decode,
+        }
+    }
+}
+
+/// Settings of `minutes serve`.
+#[derive(Debug)]
+pub struct ServeSettings {
+    /// A GGUF path or a name in the models directory; `None`: the one there.
+    pub model: Option<String>,
+    pub models_dir: PathBuf,
+    pub host: String,
+    pub port: u16,
+    pub ctx: Option<u32>,
+    pub threads: Option<usize>,
+}
+
+impl ServeSettings {
+    pub fn resolve(args: ServeArgs, common: &Common) -> Result<ServeSettings> {
+        if args
+            .threads
+            .is_some_and(|t| !(1..=MAX_THREADS).contains(&t))
+        {
+            return Err(Error::usage(format!(
+                "--threads must be between 1 and {MAX_THREADS}"
+            )));
+        }
+        Ok(ServeSettings {
+            model: args.llm_model,
+            models_dir: common.models_dir.clone(),
+            host: args.host,
+            port: args.port,
+            ctx: args.ctx,
+            threads: args.threads,
+        })
+    }
+}
+
+/// Settings of `minutes speak`.
+#[derive(Debug)]
+pub struct SpeakSettings {
+    /// A minutes markdown file, or `-` for stdin.
+    pub file: PathBuf,
+    /// `--text`: print the sentences instead of speaking them.
+    pub text_only: bool,
+    pub speech: SpeechSettings,
+}
+
+impl SpeakSettings {
+    pub fn resolve(args: SpeakArgs) -> Result<SpeakSettings> {
+        let live = args.to.is_none() && !args.text;
+        Ok(SpeakSettings {
+            speech: SpeechSettings::resolve(&args.voice, live, args.to)?,
+            file: args.file,
+            text_only: args.text,
+        })
+    }
+}
+
+/// Settings of `minutes models`.
+#[derive(Debug)]
+pub struct ModelsSettings {
+    pub models_dir: PathBuf,
+    pub command: ModelsCommand,
+}
+
+impl ModelsSettings {
+    pub fn resolve(command: ModelsCommand, common: &Common) -> ModelsSettings {
+        ModelsSettings {
+            models_dir: common.models_dir.clone(),
+            command,
+        }
+    }
+}

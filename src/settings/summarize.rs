@@ -1,0 +1,201 @@
+//! Settings of `minutes summarize`: what was asked, merged from flags,
+//! environment and the config file. What depends on the LLM chosen or on
+//! files (glossary, prompts, terms) is settled by the command's plan.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::{
+    Common, MAX_CHUNK_TOKENS, MAX_JOBS, MAX_RETRIES, Output, SpeechSettings, config_dir,
+    language_name, seconds, stt_options,
+};
+use crate::batch::BatchSettings;
+use crate::cli::{MinutesFormat, SummarizeArgs};
+use crate::error::{Error, Result};
+use crate::llm::Secret;
+use crate::llm::select::LlmChoice;
+use crate::speakers::{self, SpeakerMode};
+use crate::transcription::TranscriptionSettings;
+
+/// How to summarise, as asked; what depends on the LLM chosen (concurrency
+/// and chunk defaults of a local or a large model) is settled when the
+/// command has chosen it (`summarize::Options::new`).
+#[derive(Debug, Clone)]
+pub struct SummaryTuning {
+    /// The language code of the minutes asked for, if any (front matter).
+    pub language: Option<String>,
+    /// The language to write in, as a name the model understands ("Korean").
+    pub language_name: String,
+    pub correct: bool,
+    pub chunk_tokens: Option<usize>,
+    pub jobs: Option<usize>,
+    pub allow_partial: bool,
+    /// Sampling temperature of every LLM call (0–2).
+    pub temperature: f32,
+    /// `--seed`, sent where the server supports it.
+    pub seed: Option<u32>,
+}
+
+/// Settings of `minutes summarize`.
+#[derive(Debug)]
+pub struct SummarizeSettings {
+    /// Files, directories and globs, as given.
+    pub inputs: Vec<PathBuf>,
+    pub llm: LlmChoice,
+    pub models_dir: PathBuf,
+    /// Recognition of recordings; the glossary's words are added to the
+    /// recogniser's prompt once it is read.
+    pub transcription: TranscriptionSettings,
+    pub tuning: SummaryTuning,
+    /// `--redact` / `--no-redact`; `None`: on for a server beyond this machine.
+    pub redact: Option<bool>,
+    pub redact_terms: Option<PathBuf>,
+    pub glossary: Option<PathBuf>,
+    /// `--template`: a prompt set's name or folder; `None` is the default set.
+    pub template: Option<String>,
+    /// Where named prompt sets live (`$XDG_CONFIG_HOME/minutes`).
+    pub config_dir: Option<PathBuf>,
+    pub format: MinutesFormat,
+    pub include_transcript: bool,
+    pub output: Output,
+    /// `--request-timeout`; the default depends on the LLM chosen.
+    pub request_timeout: Option<Duration>,
+    pub retries: u32,
+    pub deadline: Option<Duration>,
+    pub speech: SpeechSettings,
+    pub batch: BatchSettings,
+}
+
+impl SummarizeSettings {
+    pub fn resolve(args: SummarizeArgs, common: &Common) -> Result<Self> {
+        let SummarizeArgs {
+            files,
+            llm,
+            llm_model,
+            language,
+            audio_language,
+            stt_model,
+            threads,
+            speakers,
+            speaker_names,
+            date,
+            no_correct,
+            glossary,
+            chunk_tokens,
+            jobs,
+            allow_partial,
+            temperature,
+            seed,
+            redact,
+            no_redact,
+            redact_terms,
+            template,
+            format,
+            include_transcript,
+            output,
+            out_dir,
+            request_timeout,
+            retries,
+            deadline,
+            speak,
+            speak_to,
+            voice,
+            batch,
+        } = args;
+        let cfg = &common.config;
+        let batch = BatchSettings::resolve(&batch)?;
+        let speech = SpeechSettings::resolve(&voice, speak, speak_to)?;
+        let stt = stt_options(audio_language, threads, None, None, cfg)?;
+        let language = language
+            .or_else(|| cfg.summary_language.clone())
+            .map(|l| l.to_lowercase());
+        let language_name = match &language {
+            Some(code) => language_name(code)?,
+            None => "the language of the transcript".to_string(),
+        };
+        let jobs = jobs.or(cfg.jobs);
+        if jobs.is_some_and(|j| !(1..=MAX_JOBS).contains(&j)) {
+            return Err(Error::usage(format!(
+                "--jobs must be between 1 and {MAX_JOBS}, not {}",
+                jobs.unwrap_or_default()
+            )));
+        }
+        let chunk_tokens = chunk_tokens.or(cfg.chunk_tokens);
+        if chunk_tokens.is_some_and(|c| !(100..=MAX_CHUNK_TOKENS).contains(&c)) {
+            return Err(Error::usage(format!(
+                "--chunk-tokens must be between 100 and {MAX_CHUNK_TOKENS}, not {}",
+                chunk_tokens.unwrap_or_default()
+            )));
+        }
+        if retries > MAX_RETRIES {
+            return Err(Error::usage(format!(
+                "--retries must be at most {MAX_RETRIES}, not {retries}"
+            )));
+        }
+        let tuning = SummaryTuning {
+            language,
+            language_name,
+            correct: !no_correct,
+            chunk_tokens,
+            jobs,
+            allow_partial,
+            temperature,
+            seed,
+        };
+        if !(0.0..=2.0).contains(&tuning.temperature) {
+            return Err(Error::usage(format!(
+                "--temperature must be between 0 and 2, not {}",
+                tuning.temperature
+            )));
+        }
+        Ok(SummarizeSettings {
+            inputs: files,
+            llm: LlmChoice {
+                llm: llm.or_else(|| cfg.llm.clone()),
+                model: llm_model.or_else(|| cfg.llm_model.clone()),
+                key: crate::env::llm_api_key()
+                    .map(Secret::new)
+                    .or_else(|| cfg.llm_api_key.clone()),
+                openai_key: crate::env::openai_api_key().map(Secret::new),
+            },
+            models_dir: common.models_dir.clone(),
+            transcription: TranscriptionSettings {
+                model: stt_model.or_else(|| cfg.stt_model.clone()),
+                models_dir: common.models_dir.clone(),
+                stt,
+                date,
+                speakers: SpeakerMode::parse(&speakers)?,
+                speaker_names: speaker_names
+                    .as_deref()
+                    .map(speakers::parse_names)
+                    .transpose()?
+                    .unwrap_or_default(),
+            },
+            tuning,
+            redact: match (redact || redact_terms.is_some(), no_redact) {
+                (true, true) => {
+                    return Err(Error::usage(
+                        "--redact-terms and --no-redact contradict each other",
+                    ));
+                }
+                (true, false) => Some(true),
+                (false, true) => Some(false),
+                (false, false) => None,
+            },
+            redact_terms,
+            glossary: glossary.or_else(|| cfg.glossary.clone()),
+            template: template.or_else(|| cfg.template.clone()),
+            config_dir: config_dir(),
+            format,
+            include_transcript,
+            output: Output::new(output, out_dir),
+            request_timeout: request_timeout
+                .map(|t| seconds("--request-timeout", t))
+                .transpose()?,
+            retries,
+            deadline: deadline.map(|d| seconds("--deadline", d)).transpose()?,
+            speech,
+            batch,
+        })
+    }
+}
