@@ -104,6 +104,16 @@ pub struct TranscribeArgs {
     #[arg(long, value_name = "TEXT")]
     pub prompt: Option<String>,
 
+    #[command(flatten)]
+    pub recording: RecordingArgs,
+
+    #[command(flatten)]
+    pub batch: BatchArgs,
+}
+
+/// What a recording is taken to be: who spoke and when it was.
+#[derive(Debug, Args, Clone)]
+pub struct RecordingArgs {
     /// Speaker labels: auto (by channel when the channels carry different
     /// talkers), channels (by channel whatever they carry), or off.
     #[arg(long, value_name = "auto|channels|off", default_value = "auto")]
@@ -118,9 +128,6 @@ pub struct TranscribeArgs {
     /// else the file's time), in the local time zone.
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub date: Option<jiff::civil::Date>,
-
-    #[command(flatten)]
-    pub batch: BatchArgs,
 }
 
 /// Options for runs over many files (cron): discovery, skipping, caching, reporting.
@@ -193,20 +200,8 @@ pub struct SummarizeArgs {
     #[arg(short, long, value_name = "N")]
     pub threads: Option<usize>,
 
-    /// Speaker labels: auto (by channel when the channels carry different
-    /// talkers), channels (by channel whatever they carry), or off.
-    #[arg(long, value_name = "auto|channels|off", default_value = "auto")]
-    pub speakers: String,
-
-    /// Names for speaker labels, e.g. S1=Alice,S2=Bob (also for saved transcripts).
-    #[arg(long, value_name = "LABEL=NAME,…")]
-    pub speaker_names: Option<String>,
-
-    /// Date of the meeting (YYYY-MM-DD) for the front matter and {date}.
-    /// Default: when the recording was made (its container's creation time,
-    /// else the file's time), in the local time zone.
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
-    pub date: Option<jiff::civil::Date>,
+    #[command(flatten)]
+    pub recording: RecordingArgs,
 
     /// Skip the LLM pass that fixes recognition errors.
     #[arg(long)]

@@ -14,7 +14,9 @@ use serde::Deserialize;
 use std::time::Duration;
 
 use crate::batch::BatchSettings;
-use crate::cli::{BatchArgs, GlobalArgs, TranscribeArgs, TranscriptFormat, VoiceArgs};
+use crate::cli::{
+    BatchArgs, GlobalArgs, RecordingArgs, TranscribeArgs, TranscriptFormat, VoiceArgs,
+};
 use crate::error::{Error, ErrorKind, Result};
 use crate::llm::Secret;
 use crate::speak;
@@ -187,9 +189,7 @@ impl TranscribeSettings {
             threads,
             beam,
             prompt,
-            speakers,
-            speaker_names,
-            date,
+            recording,
             batch,
         } = args;
         let cfg = &common.config;
@@ -197,21 +197,37 @@ impl TranscribeSettings {
             inputs: files,
             format,
             output: Output::new(output, out_dir),
-            transcription: TranscriptionSettings {
-                model: stt_model.or_else(|| cfg.stt_model.clone()),
-                models_dir: common.models_dir.clone(),
-                stt: stt_options(language, threads, beam, prompt, cfg)?,
-                date,
-                speakers: SpeakerMode::parse(&speakers)?,
-                speaker_names: speaker_names
-                    .as_deref()
-                    .map(speakers::parse_names)
-                    .transpose()?
-                    .unwrap_or_default(),
-            },
+            transcription: transcription(
+                stt_model,
+                stt_options(language, threads, beam, prompt, cfg)?,
+                recording,
+                common,
+            )?,
             batch: BatchSettings::resolve(&batch)?,
         })
     }
+}
+
+/// How recordings are transcribed and labelled.
+pub(crate) fn transcription(
+    stt_model: Option<String>,
+    stt: SttOptions,
+    recording: RecordingArgs,
+    common: &Common,
+) -> Result<TranscriptionSettings> {
+    Ok(TranscriptionSettings {
+        model: stt_model.or_else(|| common.config.stt_model.clone()),
+        models_dir: common.models_dir.clone(),
+        stt,
+        date: recording.date,
+        speakers: SpeakerMode::parse(&recording.speakers)?,
+        speaker_names: recording
+            .speaker_names
+            .as_deref()
+            .map(speakers::parse_names)
+            .transpose()?
+            .unwrap_or_default(),
+    })
 }
 
 pub(crate) fn stt_options(

@@ -7,14 +7,13 @@ use std::time::Duration;
 
 use super::{
     Common, MAX_CHUNK_TOKENS, MAX_JOBS, MAX_RETRIES, Output, SpeechSettings, config_dir,
-    language_name, seconds, stt_options,
+    language_name, seconds, stt_options, transcription,
 };
 use crate::batch::BatchSettings;
 use crate::cli::{MinutesFormat, SummarizeArgs};
 use crate::error::{Error, Result};
 use crate::llm::Secret;
 use crate::llm::select::LlmChoice;
-use crate::speakers::{self, SpeakerMode};
 use crate::transcription::TranscriptionSettings;
 
 /// How to summarise, as asked; what depends on the LLM chosen (concurrency
@@ -76,9 +75,7 @@ impl SummarizeSettings {
             audio_language,
             stt_model,
             threads,
-            speakers,
-            speaker_names,
-            date,
+            recording,
             no_correct,
             glossary,
             chunk_tokens,
@@ -159,18 +156,7 @@ impl SummarizeSettings {
                 openai_key: crate::env::openai_api_key().map(Secret::new),
             },
             models_dir: common.models_dir.clone(),
-            transcription: TranscriptionSettings {
-                model: stt_model.or_else(|| cfg.stt_model.clone()),
-                models_dir: common.models_dir.clone(),
-                stt,
-                date,
-                speakers: SpeakerMode::parse(&speakers)?,
-                speaker_names: speaker_names
-                    .as_deref()
-                    .map(speakers::parse_names)
-                    .transpose()?
-                    .unwrap_or_default(),
-            },
+            transcription: transcription(stt_model, stt, recording, common)?,
             tuning,
             redact: match (redact || redact_terms.is_some(), no_redact) {
                 (true, true) => {
