@@ -310,6 +310,17 @@ fn the_llm_sees_who_said_what() {
     assert!(maps.iter().any(|m| m.contains("Kennedy: ")), "{maps:?}");
     let md = String::from_utf8(out.stdout).unwrap();
     assert!(md.contains("] Kennedy: "), "{md}");
+    // A speaker known by name was there.
+    let participants = md
+        .split("## Participants\n\n")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .unwrap_or_default();
+    assert!(participants.contains("Kennedy"), "{md}");
+    assert!(
+        !participants.contains("S1"),
+        "a bare label is not a name: {md}"
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The checks the finished minutes go through before anyone reads them:
 //! timestamps inside the recording, and names and due dates that were
-//! actually said. What they remove is listed for the reader (`review`).
+//! actually said. What they remove is listed for the reader (`review`);
+//! speakers known by name are added to the participants.
 
 use super::schema::{Minutes, Said};
 use super::{Event, Options, Report};
@@ -61,4 +62,29 @@ pub fn check(
             )));
         }
     }
+    // Speakers known by name were there: they are participants, whether or
+    // not the model listed them. (Bare labels such as S2 are not names.)
+    for name in named_speakers(transcript) {
+        if !minutes
+            .participants
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(&name))
+        {
+            minutes.participants.push(name);
+        }
+    }
+}
+
+/// Speaker names (not `S1`-style labels) in order of first appearance.
+fn named_speakers(transcript: &[Segment]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for who in transcript.iter().filter_map(|s| s.speaker.as_deref()) {
+        let label = who
+            .strip_prefix('S')
+            .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()));
+        if !label && !names.iter().any(|n| n == who) {
+            names.push(who.to_string());
+        }
+    }
+    names
 }
