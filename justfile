@@ -33,6 +33,10 @@ bench-summarize:
     cargo build --release --quiet
     cargo run --release --quiet --example bench_summarize -- target/release/minutes
 
+# Speaker labels on a two-person call: labelling overhead (labels on vs off, side by side) and diarization error.
+bench-speakers: assets
+    scripts/bench-speakers.sh
+
 # The bundled local LLM against llama-cpp-python (same model and threads): prefill and generation speed, prefix-cache saving.
 bench-llm: assets
     scripts/bench-llm.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Side-by-side benchmarks for minutes (run through `just bench-stt` / `just bench-decode`).
+"""Side-by-side benchmarks for minutes (run through `just bench-stt`, `just bench-decode`, `just bench-speakers`).
 
 Every contender runs as its own process in the same session; wall time and
 peak RSS come from wait4() on that process. Results are printed as a table
@@ -96,8 +96,64 @@ def bench_decode(minutes, audio):
     table(rows, "ffmpeg -ac 1 -ar 16000 -f f32le")
 
 
+def der(reference, hypothesis, collar=0.25, step=0.01):
+    """Diarization error rate on 10 ms frames: (missed + false alarm +
+    confusion) / reference speech, a collar around reference boundaries not
+    scored, hypothesis speakers mapped onto reference speakers the best way."""
+    import itertools
+    end = max([r[1] for r in reference] + [h[1] for h in hypothesis])
+    frames = []
+    t = 0.0
+    while t < end:
+        if not any(abs(t - r[0]) < collar or abs(t - r[1]) < collar for r in reference):
+            ref = next((r[2] for r in reference if r[0] <= t < r[1]), None)
+            hyp = next((h[2] for h in hypothesis if h[0] <= t < h[1]), None)
+            frames.append((ref, hyp))
+        t += step
+    speech = sum(1 for r, _ in frames if r is not None)
+    missed = sum(1 for r, h in frames if r is not None and h is None)
+    false_alarm = sum(1 for r, h in frames if r is None and h is not None)
+    refs = sorted({r for r, _ in frames if r is not None})
+    hyps = sorted({h for _, h in frames if h is not None})
+    best = min(
+        sum(1 for r, h in frames if r is not None and h is not None and dict(zip(hyps, perm)).get(h) != r)
+        for perm in itertools.permutations(refs + [None] * max(0, len(hyps) - len(refs)), len(hyps))
+    ) if hyps else 0
+    return (missed + false_alarm + best) / max(1, speech)
+
+
+def bench_speakers(minutes, model, audio, reference, rounds):
+    turns = []
+    for line in open(reference):
+        start, end, who = line.split()
+        turns.append((float(start), float(end), who))
+    rows = {"--speakers off": [], "--speakers auto": []}
+    rttm = ""
+    for _ in range(int(rounds)):
+        for mode in rows:
+            args = [minutes, "-q", "transcribe", "--no-cache", "-m", model, audio, "-f", "rttm", "--threads", "2"]
+            wall, rss, out = run(args + mode.split())
+            rows[mode].append((wall, rss))
+            if mode.endswith("auto"):
+                rttm = out
+    hyp = []
+    for line in rttm.splitlines():
+        f = line.split()
+        hyp.append((float(f[3]), float(f[3]) + float(f[4]), f[7]))
+    med = {m: sorted(w for w, _ in v)[len(v) // 2] for m, v in rows.items()}
+    print(f"\nTranscribing {audio} (Whisper tiny.en, 2 threads), median of {rounds} alternating rounds:\n")
+    print(f"{'mode':<18} {'wall s':>8} {'× off':>7} {'speakers':>9} {'DER':>7}")
+    for mode, v in rows.items():
+        labelled = mode.endswith("auto")
+        speakers = len({h[2] for h in hyp}) if labelled else 1
+        error = f"{der(turns, hyp) * 100:.1f}%" if labelled else "-"
+        print(f"{mode:<18} {med[mode]:>8.2f} {med[mode] / med['--speakers off']:>7.2f} {speakers:>9} {error:>7}")
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "stt":
         bench_stt(*sys.argv[2:8])
+    elif sys.argv[1] == "speakers":
+        bench_speakers(*sys.argv[2:7])
     else:
         bench_decode(*sys.argv[2:4])
