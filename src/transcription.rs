@@ -145,7 +145,11 @@ impl<'a> Transcriber<'a> {
         if let Some(date) = self.settings.date {
             t.date = Some(date);
         }
-        speakers::rename(&mut t.segments, &self.settings.speaker_names);
+        match self.settings.speakers {
+            // Off means no labels, also on a transcript saved with them.
+            SpeakerMode::Off => t.segments.iter_mut().for_each(|s| s.speaker = None),
+            _ => speakers::rename(&mut t.segments, &self.settings.speaker_names),
+        }
         if !streamed {
             replay(&t, on_segment);
         }

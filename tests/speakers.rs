@@ -310,6 +310,26 @@ fn the_llm_sees_who_said_what() {
     assert!(maps.iter().any(|m| m.contains("Kennedy: ")), "{maps:?}");
     let md = String::from_utf8(out.stdout).unwrap();
     assert!(md.contains("] Kennedy: "), "{md}");
+    // --speakers off: no labels, also from a transcript saved with them.
+    let off = minutes()
+        .args([
+            "summarize",
+            "--llm",
+            &llm.url(),
+            "--llm-model",
+            "m",
+            "--no-correct",
+        ])
+        .args(["--speakers", "off", "--include-transcript"])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert!(off.status.success(), "{}", stderr_of(&off));
+    let plain = String::from_utf8(off.stdout).unwrap();
+    assert!(
+        !plain.contains("] S1: ") && !plain.contains("] S2: "),
+        "{plain}"
+    );
     // A speaker known by name was there.
     let participants = md
         .split("## Participants\n\n")
