@@ -7,6 +7,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod eval;
+pub use eval::*;
+
 /// Turn meeting recordings into minutes: decode, transcribe locally with
 /// whisper.cpp, summarise with any OpenAI-compatible LLM, write markdown.
 #[derive(Debug, Parser)]
@@ -53,6 +56,10 @@ pub enum Command {
     /// List, download and import models: whisper.cpp speech models and local LLMs (GGUF).
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Measure results against references: transcripts by error rate, minutes by
+    /// evidence and expected facts, or two minutes against each other by an LLM judge.
+    #[command(subcommand)]
+    Eval(EvalCommand),
 }
 
 #[derive(Debug, Args)]
@@ -222,6 +229,11 @@ pub struct SummarizeArgs {
     /// Write minutes even if some part cannot be summarised; they name the missing time ranges.
     #[arg(long)]
     pub allow_partial: bool,
+
+    /// Keep decisions, action items and open questions whose quoted evidence
+    /// is not in the transcript, marked as unverified (default: drop them).
+    #[arg(long)]
+    pub keep_unverified: bool,
 
     /// Sampling temperature of the LLM calls (0–2; lower is more literal).
     #[arg(long, value_name = "T", default_value_t = 0.2)]

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod download;
 pub mod env;
 pub mod error;
+pub mod eval;
 pub mod hash;
 pub mod llm;
 pub mod media;
@@ -31,8 +32,8 @@ use clap::Parser;
 use cli::{Cli, Command};
 use error::Result;
 use settings::{
-    Common, ModelsSettings, ProbeSettings, ServeSettings, SpeakSettings, SummarizeSettings,
-    TranscribeSettings,
+    Common, EvalSettings, ModelsSettings, ProbeSettings, ServeSettings, SpeakSettings,
+    SummarizeSettings, TranscribeSettings,
 };
 use ui::Printer;
 
@@ -85,6 +86,9 @@ fn run(cli: Cli, printer: &Printer) -> Result<()> {
         Command::Models(cmd) => {
             let common = Common::resolve(&cli.global)?;
             commands::models::run(&ModelsSettings::resolve(cmd, &common), printer)
+        }
+        Command::Eval(cmd) => {
+            commands::eval::run(&EvalSettings::resolve(cmd, &cli.global)?, printer)
         }
     }
 }

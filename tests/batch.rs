@@ -291,11 +291,11 @@ fn a_killed_run_resumes_without_redoing_finished_chunks() {
         .iter()
         .filter(|s| s.stage == "map")
         .take(finished)
-        .map(|s| s.body["messages"][1]["content"].to_string())
+        .map(|s| crate::common::llm::last_user(&s.body))
         .collect();
     for s in llm.seen().iter().filter(|s| s.stage == "map") {
         assert!(
-            !first_bodies.contains(&s.body["messages"][1]["content"].to_string()),
+            !first_bodies.contains(&crate::common::llm::last_user(&s.body)),
             "a finished chunk was redone"
         );
     }

@@ -5,9 +5,14 @@ mod common;
 
 mod batch;
 mod cli;
+mod eval;
+mod eval_compare;
+mod eval_minutes;
+mod evidence;
 mod local_llm;
 mod models;
 mod probe;
+mod prompts;
 mod redact;
 mod speak;
 mod speakers;

@@ -296,12 +296,7 @@ fn the_llm_sees_who_said_what() {
         .seen()
         .iter()
         .filter(|s| s.stage == "map")
-        .map(|s| {
-            s.body["messages"][1]["content"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
+        .map(|s| crate::common::llm::last_user(&s.body))
         .collect();
     assert!(
         maps.iter().any(|m| m.contains("S1: And Mr. John Dashwood")),

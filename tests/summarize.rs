@@ -11,38 +11,11 @@ use crate::common::llm::{
 };
 use crate::common::*;
 
-fn summarize(llm: &FakeLlm, input: &std::path::Path, extra: &[&str]) -> std::process::Output {
-    minutes()
-        .args([
-            "summarize",
-            "--llm",
-            &llm.url(),
-            "--llm-model",
-            "test-model",
-            "--retries",
-            "2",
-        ])
-        .arg(input)
-        .args(extra)
-        .output()
-        .unwrap()
-}
-
 /// The document after its front matter (which may list what was removed).
 fn body(md: &str) -> &str {
     md.get(4..)
         .and_then(|rest| rest.find("\n---\n"))
         .map_or(md, |end| &md[end + 9..])
-}
-
-fn stdout(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status.code(),
-        stderr_of(out)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
 }
 
 #[test]
@@ -54,7 +27,7 @@ fn every_chunk_reaches_the_merge_with_bounded_concurrency() {
     });
     let dir = scratch();
     let input = planted_transcript(dir.path(), 40);
-    let md = stdout(&summarize(
+    let md = success(&summarize(
         &llm,
         &input,
         &["--chunk-tokens", "150", "--jobs", "3"],
@@ -91,7 +64,7 @@ fn markdown_has_front_matter_and_all_sections() {
     let llm = FakeLlm::start(Faults::default());
     let dir = scratch();
     let input = planted_transcript(dir.path(), 6);
-    let md = stdout(&summarize(
+    let md = success(&summarize(
         &llm,
         &input,
         &["--include-transcript", "-l", "ko"],
@@ -122,7 +95,10 @@ fn markdown_has_front_matter_and_all_sections() {
     ] {
         assert!(md.contains(heading), "missing {heading}");
     }
-    assert!(md.contains("- [ ] Send the report — Mina [00:00]"), "{md}");
+    assert!(
+        md.contains("- [ ] Send the report — Mina [[00:00]](#t-00-00)"),
+        "{md}"
+    );
     // The correction fixed the planted typo, and the transcript shows it.
     assert!(
         md.contains("[01:00] Item 2: we talked about the budget"),
@@ -143,7 +119,7 @@ fn json_output_reports_usage_by_stage_and_provenance() {
     let llm = FakeLlm::start(Faults::default());
     let dir = scratch();
     let input = planted_transcript(dir.path(), 5);
-    let out = stdout(&summarize(&llm, &input, &["-f", "json", "--no-correct"]));
+    let out = success(&summarize(&llm, &input, &["-f", "json", "--no-correct"]));
     let v: Value = serde_json::from_str(&out).unwrap();
     assert!(v["usage"]["map"]["prompt_tokens"].as_u64().unwrap() > 0);
     assert!(v["usage"]["reduce"]["completion_tokens"].as_u64().unwrap() > 0);
@@ -174,7 +150,7 @@ fn retries_honour_retry_after() {
     });
     let dir = scratch();
     let input = planted_transcript(dir.path(), 2);
-    let md = stdout(&summarize(&llm, &input, &["--jobs", "1", "--no-correct"]));
+    let md = success(&summarize(&llm, &input, &["--jobs", "1", "--no-correct"]));
     assert!(tokens(&md).len() == 2, "{md}");
     let maps: Vec<_> = llm
         .seen()
@@ -197,7 +173,7 @@ fn server_errors_and_timeouts_are_retried() {
     });
     let dir = scratch();
     let input = planted_transcript(dir.path(), 2);
-    let md = stdout(&summarize(&llm, &input, &["--no-correct"]));
+    let md = success(&summarize(&llm, &input, &["--no-correct"]));
     assert_eq!(tokens(&md).len(), 2);
     // A server slower than the request timeout: every attempt times out, then exit 69.
     let slow = FakeLlm::start(Faults {
@@ -236,7 +212,7 @@ fn truncated_and_invalid_answers_are_recovered() {
     });
     let dir = scratch();
     let input = planted_transcript(dir.path(), 3);
-    let md = stdout(&summarize(&llm, &input, &["--jobs", "1", "--no-correct"]));
+    let md = success(&summarize(&llm, &input, &["--jobs", "1", "--no-correct"]));
     assert_eq!(tokens(&md).len(), 3, "{md}");
     let seen = llm.seen();
     let maps: Vec<&crate::common::llm::Seen> = seen.iter().filter(|s| s.stage == "map").collect();
@@ -253,13 +229,13 @@ fn truncated_and_invalid_answers_are_recovered() {
 
 #[test]
 fn prompts_larger_than_the_context_are_split_not_cut() {
-    let limit = 1500;
+    let limit = 2500;
     let llm = FakeLlm::start(Faults {
         context_chars: Some(limit),
         ..Faults::default()
     });
     let dir = scratch();
-    let input = planted_transcript(dir.path(), 40);
+    let input = planted_transcript(dir.path(), 80);
     // One chunk of everything: far more than the model's context holds.
     let out = summarize(
         &llm,
@@ -272,21 +248,16 @@ fn prompts_larger_than_the_context_are_split_not_cut() {
             "--include-transcript",
         ],
     );
-    let md = stdout(&out);
+    let md = success(&out);
     let found = tokens(&md);
     assert_eq!(
         found.len(),
-        40,
+        80,
         "every part survives the splits: {found:?}\n{md}"
     );
     let seen = llm.seen();
-    let size = |s: &crate::common::llm::Seen| {
-        s.body["messages"][1]["content"]
-            .as_str()
-            .unwrap_or("")
-            .chars()
-            .count()
-    };
+    let size =
+        |s: &crate::common::llm::Seen| crate::common::llm::last_user(&s.body).chars().count();
     eprintln!(
         "{:?}",
         seen.iter()
@@ -329,7 +300,7 @@ fn names_never_said_are_removed_from_the_minutes() {
     let dir = scratch();
     let input = planted_transcript(dir.path(), 3);
     let out = summarize(&llm, &input, &["--no-correct"]);
-    let md = stdout(&out);
+    let md = success(&out);
     assert!(
         !body(&md).contains("Zebediah"),
         "an invented name survived: {md}"
@@ -372,7 +343,7 @@ fn names_never_said_are_removed_from_the_minutes() {
         &input,
         &["--no-correct", "-l", "ko", "--audio-language", "en"],
     );
-    let md = stdout(&out);
+    let md = success(&out);
     assert!(md.contains("Zebediah") && md.contains("2019-07-31"), "{md}");
 }
 
@@ -397,7 +368,7 @@ fn korean_minutes_of_a_korean_meeting_are_guarded_too() {
         "duration": 180.0, "segments": segments});
     std::fs::write(&input, t.to_string()).unwrap();
     let out = summarize(&llm, &input, &["--no-correct", "-l", "ko"]);
-    let md = stdout(&out);
+    let md = success(&out);
     assert!(
         !body(&md).contains("Zebediah"),
         "an invented name survived: {md}"
@@ -421,7 +392,7 @@ fn json_schema_falls_back_to_json_object() {
     });
     let dir = scratch();
     let input = planted_transcript(dir.path(), 3);
-    let md = stdout(&summarize(&llm, &input, &["--jobs", "1"]));
+    let md = success(&summarize(&llm, &input, &["--jobs", "1"]));
     assert_eq!(tokens(&md).len(), 3);
     let last = llm.seen().last().unwrap().body.clone();
     assert_eq!(last["response_format"]["type"], "json_object");
@@ -438,7 +409,7 @@ fn temperature_and_seed_are_sent_and_recorded() {
     let llm = FakeLlm::start(Faults::default());
     let dir = scratch();
     let input = planted_transcript(dir.path(), 2);
-    let md = stdout(&summarize(
+    let md = success(&summarize(
         &llm,
         &input,
         &["--temperature", "0", "--seed", "42"],
@@ -462,7 +433,7 @@ fn a_correction_that_rewrites_is_rejected() {
     let dir = scratch();
     let input = planted_transcript(dir.path(), 3);
     let out = summarize(&llm, &input, &["--include-transcript"]);
-    let md = stdout(&out);
+    let md = success(&out);
     assert!(
         stderr_of(&out).contains("correction of part 1 rejected"),
         "{}",
@@ -630,7 +601,7 @@ fn transcripts_in_every_format_can_be_summarised() {
     let txt = dir.path().join("m.txt");
     std::fs::write(&txt, "We agreed on TOKEN-7.\nAnd TOKEN-8 too.\n").unwrap();
     for input in [&srt, &vtt, &txt] {
-        let md = stdout(&summarize(&llm, input, &["--no-correct"]));
+        let md = success(&summarize(&llm, input, &["--no-correct"]));
         assert_eq!(
             tokens(&md),
             ["TOKEN-7", "TOKEN-8"],
@@ -653,7 +624,7 @@ fn a_recording_is_transcribed_and_summarised() {
         .arg(fixture("jfk.mp4"))
         .output()
         .unwrap();
-    let md = stdout(&out);
+    let md = success(&out);
     assert!(md.contains("stt_model: tiny.en-ct2"), "{md}");
     assert!(md.contains("duration: 00:11"), "{md}");
     assert!(
@@ -776,7 +747,7 @@ fn loopback_servers_are_reached_past_a_proxy() {
             .arg(&input)
             .output()
             .unwrap();
-        assert_eq!(tokens(&stdout(&out)).len(), 2);
+        assert_eq!(tokens(&success(&out)).len(), 2);
     }
 }
 

@@ -1,5 +1,6 @@
 //! One module per subcommand: each takes resolved settings and the printer.
 
+pub mod eval;
 pub mod models;
 pub mod probe;
 pub mod serve;

@@ -28,6 +28,8 @@ pub enum Stage {
     Map,
     Collapse,
     Reduce,
+    /// A judge's verdict in an evaluation (`eval compare`).
+    Judge,
 }
 
 impl Stage {
@@ -37,6 +39,7 @@ impl Stage {
             Stage::Map => "map",
             Stage::Collapse => "collapse",
             Stage::Reduce => "reduce",
+            Stage::Judge => "judge",
         }
     }
 }
@@ -52,6 +55,8 @@ pub struct Schema {
 pub struct ChatRequest {
     pub stage: Stage,
     pub system: String,
+    /// Few-shot turns before the request: (user, assistant).
+    pub examples: Vec<(String, String)>,
     pub user: String,
     pub schema: Option<Schema>,
     pub max_tokens: u32,

@@ -12,9 +12,9 @@ use async_openai::Client;
 use async_openai::config::Config;
 use async_openai::error::OpenAIError;
 use async_openai::types::chat::{
-    ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
-    ChatCompletionRequestUserMessage, CreateChatCompletionRequest, FinishReason, ResponseFormat,
-    ResponseFormatJsonSchema,
+    ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage,
+    ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage,
+    CreateChatCompletionRequest, FinishReason, ResponseFormat, ResponseFormatJsonSchema,
 };
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
@@ -78,14 +78,20 @@ impl OpenAiLlm {
             ),
             _ => req.system.clone(),
         };
-        let messages = vec![
-            ChatCompletionRequestMessage::System(ChatCompletionRequestSystemMessage::from(
-                system.as_str(),
-            )),
-            ChatCompletionRequestMessage::User(ChatCompletionRequestUserMessage::from(
-                req.user.as_str(),
-            )),
-        ];
+        let mut messages = vec![ChatCompletionRequestMessage::System(
+            ChatCompletionRequestSystemMessage::from(system.as_str()),
+        )];
+        for (user, assistant) in &req.examples {
+            messages.push(ChatCompletionRequestMessage::User(
+                ChatCompletionRequestUserMessage::from(user.as_str()),
+            ));
+            messages.push(ChatCompletionRequestMessage::Assistant(
+                ChatCompletionRequestAssistantMessage::from(assistant.as_str()),
+            ));
+        }
+        messages.push(ChatCompletionRequestMessage::User(
+            ChatCompletionRequestUserMessage::from(req.user.as_str()),
+        ));
         let response_format = match (&req.schema, mode) {
             (Some(s), MODE_SCHEMA) => Some(ResponseFormat::JsonSchema {
                 json_schema: ResponseFormatJsonSchema {

@@ -136,15 +136,21 @@ impl Redactor {
         };
         r(&mut m.title);
         m.summary.iter_mut().for_each(r);
-        m.open_questions.iter_mut().for_each(r);
         m.participants.iter_mut().for_each(r);
+        // Quotes too: they are checked against the restored transcript.
+        for q in &mut m.open_questions {
+            r(&mut q.question);
+            q.evidence.iter_mut().for_each(|e| r(&mut e.quote));
+        }
         for d in &mut m.decisions {
             r(&mut d.decision);
+            d.evidence.iter_mut().for_each(|e| r(&mut e.quote));
         }
         for a in &mut m.action_items {
             r(&mut a.task);
             ro(&mut a.owner);
             ro(&mut a.due);
+            a.evidence.iter_mut().for_each(|e| r(&mut e.quote));
         }
         for t in &mut m.topics {
             r(&mut t.title);

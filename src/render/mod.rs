@@ -140,6 +140,20 @@ pub fn markdown(
         review: &report.review,
     };
     let yaml = serde_norway::to_string(&front).unwrap_or_default();
+    // With the transcript below, each item's time links to the line it quotes.
+    let timed = transcript.is_some_and(|t| t.iter().any(|s| s.end > 0.0));
+    let stamp = |time: Option<&str>, verified: Option<bool>| {
+        let mark = match verified {
+            Some(false) => format!(" {UNVERIFIED}"),
+            _ => String::new(),
+        };
+        let time = match time {
+            Some(t) if timed => format!(" [[{t}]](#{})", anchor(t)),
+            Some(t) => format!(" [{t}]"),
+            None => String::new(),
+        };
+        format!("{mark}{time}")
+    };
     let mut out = format!("---\n{yaml}---\n\n# {}\n", one_line(title));
     if !report.missing.is_empty() {
         out.push_str(
@@ -162,9 +176,10 @@ pub fn markdown(
     section(
         &mut out,
         Section::Decisions,
-        m.decisions
-            .iter()
-            .map(|d| format!("- {}{}", one_line(&d.decision), stamp(d.time.as_deref()))),
+        m.decisions.iter().map(|d| {
+            let stamp = stamp(d.time.as_deref(), d.verified);
+            format!("- {}{stamp}", one_line(&d.decision))
+        }),
     );
     section(
         &mut out,
@@ -183,16 +198,17 @@ pub fn markdown(
             format!(
                 "- [ ] {}{owner}{due}{}",
                 one_line(&a.task),
-                stamp(a.time.as_deref())
+                stamp(a.time.as_deref(), a.verified)
             )
         }),
     );
     section(
         &mut out,
         Section::Questions,
-        m.open_questions
-            .iter()
-            .map(|q| format!("- {}", one_line(q))),
+        m.open_questions.iter().map(|q| {
+            let stamp = stamp(q.time.as_deref(), q.verified);
+            format!("- {}{stamp}", one_line(&q.question))
+        }),
     );
     section(
         &mut out,
@@ -212,7 +228,7 @@ pub fn markdown(
     }
     if let Some(segments) = transcript {
         out.push_str("\n## Transcript\n\n");
-        let timed = segments.iter().any(|s| s.end > 0.0);
+        let mut cited: std::collections::BTreeSet<String> = cited_times(m).collect();
         for s in segments {
             let who = s
                 .speaker
@@ -220,11 +236,11 @@ pub fn markdown(
                 .map(|w| format!("{}: ", one_line(w)))
                 .unwrap_or_default();
             if timed {
-                out.push_str(&format!(
-                    "[{}] {who}{}\n",
-                    format_time(s.start),
-                    one_line(&s.text)
-                ));
+                let time = format_time(s.start);
+                if cited.remove(&time) {
+                    out.push_str(&format!("<a id=\"{}\"></a>", anchor(&time)));
+                }
+                out.push_str(&format!("[{time}] {who}{}\n", one_line(&s.text)));
             } else {
                 out.push_str(&format!("{who}{}\n", one_line(&s.text)));
             }
@@ -245,8 +261,20 @@ fn section(out: &mut String, section: Section, lines: impl Iterator<Item = Strin
     }
 }
 
-fn stamp(time: Option<&str>) -> String {
-    time.map(|t| format!(" [{t}]")).unwrap_or_default()
+/// How an item whose evidence was not found is marked (`--keep-unverified`).
+const UNVERIFIED: &str = "_(unverified)_";
+
+/// The id of the transcript line at `mm:ss` (`t-12-04`).
+fn anchor(time: &str) -> String {
+    format!("t-{}", time.replace(':', "-"))
+}
+
+/// The times items point to.
+fn cited_times(m: &Minutes) -> impl Iterator<Item = String> + '_ {
+    let decisions = m.decisions.iter().map(|d| &d.time);
+    let actions = m.action_items.iter().map(|a| &a.time);
+    let questions = m.open_questions.iter().map(|q| &q.time);
+    decisions.chain(actions).chain(questions).flatten().cloned()
 }
 
 /// Model text on one line, so it cannot open a heading or end a list.
@@ -331,10 +359,11 @@ mod tests {
                 owner: Some("Mina".into()),
                 due: Some("Friday".into()),
                 time: Some("03:15".into()),
+                ..ActionItem::default()
             }],
             decisions: vec![Decision {
                 decision: "Ship it".into(),
-                time: None,
+                ..Decision::default()
             }],
             ..Default::default()
         };
@@ -345,5 +374,42 @@ mod tests {
         );
         assert!(md.contains("## Decisions\n\n- Ship it\n"));
         assert!(md.contains("## Open questions\n\n_None._"));
+    }
+
+    #[test]
+    fn item_times_link_to_the_quoted_line_and_unverified_items_are_marked() {
+        let m = Minutes {
+            decisions: vec![
+                Decision {
+                    decision: "Ship it".into(),
+                    time: Some("00:04".into()),
+                    verified: Some(true),
+                    ..Default::default()
+                },
+                Decision {
+                    decision: "Buy a yacht".into(),
+                    verified: Some(false),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        let line = |start: f64, text: &str| Segment {
+            start,
+            end: start + 4.0,
+            text: text.into(),
+            speaker: None,
+        };
+        let segments = [line(0.0, "Hello."), line(4.0, "Let's ship it.")];
+        let md = markdown(&m, &provenance(), &Report::default(), Some(&segments));
+        assert!(md.contains("- Ship it [[00:04]](#t-00-04)\n"), "{md}");
+        assert!(md.contains("- Buy a yacht _(unverified)_\n"), "{md}");
+        assert!(
+            md.contains("\n[00:00] Hello.\n<a id=\"t-00-04\"></a>[00:04] Let's ship it.\n"),
+            "{md}"
+        );
+        // Without the transcript there is nothing to link to.
+        let md = markdown(&m, &provenance(), &Report::default(), None);
+        assert!(md.contains("- Ship it [00:04]\n"), "{md}");
     }
 }

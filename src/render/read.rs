@@ -8,7 +8,7 @@
 use serde::Deserialize;
 
 use super::Section;
-use crate::summarize::schema::{ActionItem, Decision, Minutes, Topic};
+use crate::summarize::schema::{ActionItem, Decision, Minutes, Question, Topic};
 
 /// A minutes document as read: the minutes and the language they are in.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,12 +62,22 @@ pub fn markdown(doc: &str) -> Document {
             .or_else(|| line.strip_prefix("- "));
         match (section, item) {
             (Section::Summary, Some(t)) => m.summary.push(t.to_string()),
-            (Section::Questions, Some(t)) => m.open_questions.push(t.to_string()),
+            (Section::Questions, Some(t)) => {
+                let (question, time, verified) = trailing_marks(t);
+                m.open_questions.push(Question {
+                    question: question.to_string(),
+                    time,
+                    verified,
+                    ..Question::default()
+                });
+            }
             (Section::Decisions, Some(t)) => {
-                let (decision, time) = trailing_stamp(t);
+                let (decision, time, verified) = trailing_marks(t);
                 m.decisions.push(Decision {
                     decision: decision.to_string(),
                     time,
+                    verified,
+                    ..Decision::default()
                 });
             }
             (Section::Actions, Some(t)) => m.action_items.push(action(t)),
@@ -98,22 +108,41 @@ fn split_front_matter(doc: &str) -> (Option<&str>, &str) {
     (None, doc)
 }
 
-/// `text [12:04]` → ("text", Some("12:04")).
+/// `text [12:04]` or `text [[12:04]](#t-12-04)` → ("text", Some("12:04")).
 fn trailing_stamp(item: &str) -> (&str, Option<String>) {
+    let clock = |t: &str| crate::transcript::parse::parse_clock(t).is_some();
+    if let Some(open) = item.rfind(" [[")
+        && let Some((time, link)) = item[open + 3..].split_once("]](#")
+        && link.ends_with(')')
+        && !link.contains(' ')
+        && clock(time)
+    {
+        return (item[..open].trim_end(), Some(time.to_string()));
+    }
     if let Some(open) = item.rfind(" [")
         && item.ends_with(']')
     {
         let time = &item[open + 2..item.len() - 1];
-        if crate::transcript::parse::parse_clock(time).is_some() {
+        if clock(time) {
             return (item[..open].trim_end(), Some(time.to_string()));
         }
     }
     (item, None)
 }
 
+/// The stamp, then the unverified mark: `text _(unverified)_ [12:04]`.
+/// Verified is `Some(false)` when marked, else unknown.
+fn trailing_marks(item: &str) -> (&str, Option<String>, Option<bool>) {
+    let (rest, time) = trailing_stamp(item);
+    match rest.strip_suffix(super::UNVERIFIED) {
+        Some(text) => (text.trim_end(), time, Some(false)),
+        None => (rest, time, None),
+    }
+}
+
 /// `task — owner (due) [time]`, each part after the task optional.
 fn action(item: &str) -> ActionItem {
-    let (rest, time) = trailing_stamp(item);
+    let (rest, time, verified) = trailing_marks(item);
     let (task, rest) = match rest.split_once(super::OWNER_SEPARATOR) {
         Some((task, rest)) => (task, Some(rest)),
         None => (rest, None),
@@ -138,6 +167,8 @@ fn action(item: &str) -> ActionItem {
         owner: owner.filter(|o| !o.trim().is_empty()),
         due,
         time,
+        verified,
+        ..ActionItem::default()
     }
 }
 
@@ -172,10 +203,12 @@ mod tests {
                 Decision {
                     decision: "Ship in October".into(),
                     time: Some("12:04".into()),
+                    ..Decision::default()
                 },
                 Decision {
                     decision: "Keep [draft] labels".into(),
-                    time: None,
+                    verified: Some(false),
+                    ..Decision::default()
                 },
             ],
             action_items: vec![
@@ -184,21 +217,27 @@ mod tests {
                     owner: Some("Mina".into()),
                     due: Some("Friday".into()),
                     time: Some("1:02:03".into()),
+                    ..ActionItem::default()
                 },
                 ActionItem {
                     task: "Book a room".into(),
                     owner: None,
                     due: Some("2026-12-01".into()),
-                    time: None,
+                    time: Some("00:00".into()),
+                    verified: Some(false),
+                    ..ActionItem::default()
                 },
                 ActionItem {
                     task: "예산 검토".into(),
                     owner: Some("김민수".into()),
-                    due: None,
-                    time: None,
+                    ..ActionItem::default()
                 },
             ],
-            open_questions: vec![],
+            open_questions: vec![Question {
+                question: "Who pays for [it]?".into(),
+                time: Some("12:04".into()),
+                ..Question::default()
+            }],
             topics: vec![
                 Topic {
                     title: "Hiring".into(),

@@ -25,9 +25,11 @@ use crate::stt::{SttOptions, registry};
 use crate::transcription::TranscriptionSettings;
 
 mod commands;
+mod eval;
 mod summarize;
 
 pub use commands::{ModelsSettings, ProbeSettings, ServeSettings, SpeakSettings};
+pub use eval::{CompareEvalSettings, EvalSettings, MinutesEvalSettings, TranscriptEvalSettings};
 pub use summarize::{SummarizeSettings, SummaryTuning};
 
 /// The config file's contents (`$XDG_CONFIG_HOME/minutes/config.yaml`).

@@ -29,6 +29,8 @@ pub struct SummaryTuning {
     pub chunk_tokens: Option<usize>,
     pub jobs: Option<usize>,
     pub allow_partial: bool,
+    /// `--keep-unverified`: items whose evidence is not found stay, marked.
+    pub keep_unverified: bool,
     /// Sampling temperature of every LLM call (0–2).
     pub temperature: f32,
     /// `--seed`, sent where the server supports it.
@@ -81,6 +83,7 @@ impl SummarizeSettings {
             chunk_tokens,
             jobs,
             allow_partial,
+            keep_unverified,
             temperature,
             seed,
             redact,
@@ -136,6 +139,7 @@ impl SummarizeSettings {
             chunk_tokens,
             jobs,
             allow_partial,
+            keep_unverified,
             temperature,
             seed,
         };

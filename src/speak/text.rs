@@ -75,7 +75,11 @@ pub fn from_minutes(m: &Minutes, language: Option<&str>, sections: &[Section]) -
                     with_time(parts.join(", "), a.time.as_deref(), "at ")
                 })
                 .collect(),
-            Section::Questions => m.open_questions.iter().map(|q| clean(q)).collect(),
+            Section::Questions => m
+                .open_questions
+                .iter()
+                .map(|q| clean(&q.question))
+                .collect(),
             Section::Topics => m
                 .topics
                 .iter()

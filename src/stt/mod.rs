@@ -5,6 +5,7 @@ pub mod ct2;
 pub mod import;
 mod mel;
 pub mod registry;
+mod stock;
 pub mod vad;
 mod vocab;
 pub mod whisper;

@@ -9,8 +9,9 @@
 //! audio: no text context is carried between windows (a hallucination or a
 //! repetition loop cannot feed itself), blank and non-speech tokens are
 //! suppressed, and temperature fallback re-decodes windows whose output looks
-//! degenerate (compression/entropy and log-probability thresholds). No filter
-//! ever deletes recognised text.
+//! degenerate (compression/entropy and log-probability thresholds). The only
+//! recognised text ever deleted is a segment made of whisper's stock phrases
+//! over audio that is not speech (see `stock`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -199,6 +200,12 @@ impl WhisperEngine {
             .full(params, &voiced)
             .map_err(|e| Error::internal(format!("whisper.cpp failed: {e}")))?;
         let base = offset as f64 / f64::from(SAMPLE_RATE);
+        let detected =
+            whisper_rs::get_lang_str(state.full_lang_id_from_state()).map(str::to_string);
+        let spoken = match language {
+            "auto" => detected.as_deref().unwrap_or("auto"),
+            stated => stated,
+        };
         let mut go_on = true;
         for segment in state.as_iter() {
             let text = segment
@@ -211,6 +218,14 @@ impl WhisperEngine {
             let t0 = segment.start_timestamp() as f64 / 100.0;
             let t1 = segment.end_timestamp() as f64 / 100.0;
             let (start, end) = map.span(t0, t1);
+            let at = |t: f64| ((t * f64::from(SAMPLE_RATE)) as usize).min(block.len());
+            if super::stock::is_invented(&text, spoken, &block[at(start)..at(end).max(at(start))]) {
+                tracing::info!(
+                    "dropped {:?} at {start:.1} s: a stock phrase over no speech",
+                    text.trim()
+                );
+                continue;
+            }
             let (start, end) = (base + start, base + end);
             go_on &= on_segment(Segment {
                 start: round_ms(start),
@@ -219,8 +234,6 @@ impl WhisperEngine {
                 speaker: None,
             });
         }
-        let detected =
-            whisper_rs::get_lang_str(state.full_lang_id_from_state()).map(str::to_string);
         Ok((detected, go_on))
     }
 }

@@ -43,15 +43,16 @@ impl<L: Llm> Caller<'_, L> {
     pub async fn json<T: DeserializeOwned>(
         &self,
         stage: Stage,
-        (system, user): (String, String),
+        messages: super::prompts::Messages,
         schema: Schema,
         max_tokens: u32,
     ) -> Result<std::result::Result<T, Failure>> {
         let mut budget = max_tokens.min(self.max_output_tokens);
         let mut request = ChatRequest {
             stage,
-            system,
-            user,
+            system: messages.system,
+            examples: messages.examples,
+            user: messages.user,
             schema: Some(schema),
             max_tokens: budget,
             temperature: self.temperature,
@@ -86,6 +87,7 @@ impl<L: Llm> Caller<'_, L> {
                              change nothing else."
                         .to_string(),
                     user: format!("Error: {first}\n<json>\n{}\n</json>", reply.content),
+                    examples: Vec::new(),
                     ..request.clone()
                 };
                 let fixed = self.once(&repair).await?;

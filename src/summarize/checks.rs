@@ -1,6 +1,6 @@
 //! The checks the finished minutes go through before anyone reads them:
-//! timestamps inside the recording, and names and due dates that were
-//! actually said. What they remove is listed for the reader (`review`);
+//! evidence found in the transcript (see `evidence`), timestamps inside the
+//! recording, and names and due dates that were actually said. What they remove is listed for the reader (`review`);
 //! speakers known by name are added to the participants.
 
 use super::schema::{Minutes, Said};
@@ -17,6 +17,26 @@ pub fn check(
     on_event: &(dyn Fn(Event) + Send + Sync),
 ) {
     minutes.tidy();
+    let evidence = super::evidence::check(minutes, transcript, opts.keep_unverified);
+    report.unverified = evidence.dropped.len() + evidence.kept.len();
+    if !evidence.dropped.is_empty() {
+        on_event(Event::Warning(format!(
+            "removed {} items whose quoted evidence is not in the transcript (--keep-unverified keeps them)",
+            evidence.dropped.len()
+        )));
+    }
+    report.review.extend(
+        evidence
+            .dropped
+            .iter()
+            .map(|i| format!("not found in the transcript, removed: {i}")),
+    );
+    report.review.extend(
+        evidence
+            .kept
+            .iter()
+            .map(|i| format!("not found in the transcript, kept unverified: {i}")),
+    );
     report.timestamps_dropped = minutes.check_times(recording.duration);
     if report.timestamps_dropped > 0 {
         report.review.push(format!(

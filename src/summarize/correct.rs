@@ -39,7 +39,7 @@ pub enum Verdict {
     Rejected(String),
 }
 
-fn schema() -> Schema {
+pub(super) fn schema() -> Schema {
     let item = json!({"type": "object", "properties": {"id": {"type": "integer", "minimum": 1}, "text": {"type": "string", "maxLength": 2000}},
         "required": ["id", "text"], "additionalProperties": false});
     Schema {

@@ -12,6 +12,8 @@ pub mod call;
 mod checks;
 pub mod chunk;
 pub mod correct;
+pub mod evidence;
+mod examples;
 mod pipeline;
 pub mod prompts;
 pub mod schema;
@@ -34,6 +36,9 @@ pub struct Options {
     pub reduce_tokens: usize,
     pub jobs: usize,
     pub allow_partial: bool,
+    /// Keep (and mark) decisions, action items and questions whose evidence
+    /// is not in the transcript, instead of dropping them.
+    pub keep_unverified: bool,
     pub max_output_tokens: u32,
     pub temperature: f32,
     pub seed: Option<u32>,
@@ -44,6 +49,8 @@ pub struct Options {
     /// Personal data to placeholders before any LLM call (with these extra
     /// terms), back in the minutes; `None`: the transcript goes as it is.
     pub redact: Option<Vec<String>>,
+    /// How much the model may write (compact for the bundled small model).
+    pub bounds: schema::Bounds,
     /// Start map calls while the recording is still being transcribed. Off
     /// for the bundled local model: it and whisper.cpp would fight over the
     /// same cores (both spin-wait), which costs far more than it overlaps.
@@ -75,6 +82,7 @@ impl Options {
             reduce_tokens: if big { 24_000 } else { chunk_tokens * 2 },
             jobs: tuning.jobs.unwrap_or(if local { 1 } else { 4 }),
             allow_partial: tuning.allow_partial,
+            keep_unverified: tuning.keep_unverified,
             max_output_tokens: match (big, local) {
                 (true, _) => 8192,
                 (false, true) => 2048,
@@ -84,6 +92,10 @@ impl Options {
             seed: tuning.seed,
             language_code: tuning.language.clone(),
             redact: None,
+            bounds: match local {
+                true => schema::Bounds::COMPACT,
+                false => schema::Bounds::FULL,
+            },
             overlap: !local,
         }
     }
@@ -101,17 +113,20 @@ impl Options {
             reduce_tokens,
             jobs: _,
             allow_partial: _,
+            keep_unverified,
             max_output_tokens,
             temperature,
             seed,
             language_code,
             redact,
+            bounds,
             overlap: _,
         } = self;
         format!(
             "language={language}|correct={correct}|glossary={glossary:?}|max_correction={max_correction}|\
              chunk_tokens={chunk_tokens}|reduce_tokens={reduce_tokens}|max_output_tokens={max_output_tokens}|\
-             temperature={temperature}|seed={seed:?}|language_code={language_code:?}|redact={redact:?}"
+             temperature={temperature}|seed={seed:?}|language_code={language_code:?}|redact={redact:?}|\
+             keep_unverified={keep_unverified}|bounds={bounds:?}"
         )
     }
 }
@@ -136,6 +151,9 @@ pub struct Report {
     pub names_dropped: usize,
     /// Action-item due dates removed as never said.
     pub dues_dropped: usize,
+    /// Decisions, action items and open questions whose evidence was not
+    /// found in the transcript (dropped, or kept and marked).
+    pub unverified: usize,
     /// Personal data replaced before the LLM saw it, by kind (never the values).
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub redactions: std::collections::BTreeMap<String, usize>,

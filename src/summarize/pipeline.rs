@@ -10,7 +10,7 @@ use super::call::{Caller, Failure};
 use super::chunk::{Chunk, Chunker, TokenCounter};
 use super::correct::{Corrector, Verdict};
 use super::prompts::PromptSet;
-use super::schema::{Minutes, format_time, minutes_schema};
+use super::schema::{Minutes, bounded_schema, format_time};
 use super::{Event, Gap, Options, Report, StageCache};
 use crate::error::{Error, ErrorKind, Result};
 use crate::llm::{Llm, Schema, Stage};
@@ -30,10 +30,10 @@ struct Ctx<'a, L: Llm> {
     on_event: &'a (dyn Fn(Event) + Send + Sync),
 }
 
-fn schema(name: &'static str) -> Schema {
+fn schema(name: &'static str, opts: &Options) -> Schema {
     Schema {
         name,
-        schema: minutes_schema(),
+        schema: bounded_schema(opts.bounds),
     }
 }
 
@@ -409,7 +409,12 @@ async fn map_chunk<L: Llm>(
     let gap = |reason: String| Gap { start, end, reason };
     match ctx
         .caller
-        .json::<Minutes>(Stage::Map, messages, schema("chunk_notes"), budget)
+        .json::<Minutes>(
+            Stage::Map,
+            messages,
+            schema("chunk_notes", ctx.opts),
+            budget,
+        )
         .await
     {
         Ok(Ok(minutes)) => Ok(Ok(vec![Notes {
@@ -547,7 +552,7 @@ async fn call_merge<L: Llm>(
         .json::<Minutes>(
             stage,
             messages,
-            schema(name),
+            schema(name, ctx.opts),
             ctx.opts.max_output_tokens / 2,
         )
         .await

@@ -4,13 +4,16 @@
 //! `--template NAME` picks `$XDG_CONFIG_HOME/minutes/prompts/NAME/` (or a
 //! directory path); without it, files in `…/prompts/default/` override the
 //! built-in ones. Every output records the set's name, its stages' versions
-//! and a hash of the exact text used, so prompt experiments can be compared.
+//! and a hash of the exact text used (examples included), so prompt
+//! experiments can be compared. A stage may carry few-shot `examples`
+//! (see `examples`), checked against the stage's schema when loaded.
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use super::examples::{Example, language_of};
 use crate::error::{Error, ErrorKind, Result};
 use crate::llm::Stage;
 
@@ -37,11 +40,28 @@ pub struct Prompt {
     pub version: serde_norway::Value,
     pub system: String,
     pub user: String,
+    #[serde(default)]
+    pub examples: Vec<Example>,
+}
+
+/// The messages of one request: the system prompt, example turns (user,
+/// assistant), and the user message.
+#[derive(Debug, Clone)]
+pub struct Messages {
+    pub system: String,
+    pub examples: Vec<(String, String)>,
+    pub user: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct PromptSet {
     pub name: String,
+    /// The language of the minutes asked for (`-l`): picks the examples
+    /// sent; none: the language of each request's text.
+    pub language: Option<String>,
+    /// Whether examples are sent. Not to the bundled small model: it copies
+    /// the example's facts (its title, dates and names) into its answer.
+    pub with_examples: bool,
     /// `stage@version` for each stage, e.g. `correct@1,map@1,…`.
     pub versions: String,
     /// First 12 hex digits of the SHA-256 of every stage's text.
@@ -54,7 +74,11 @@ impl PromptSet {
     /// reduce prompt leaves correction and map results reusable.
     pub fn stage_hash(&self, stage: Stage) -> String {
         let p = self.stage(stage);
-        crate::hash::parts(&[stage.name(), &p.system, &p.user])
+        let examples = match self.with_examples {
+            true => examples_text(p),
+            false => String::new(),
+        };
+        crate::hash::parts(&[stage.name(), &p.system, &p.user, &examples])
     }
 }
 
@@ -105,9 +129,16 @@ impl PromptSet {
             };
             let prompt: Prompt = serde_norway::from_str(&text)
                 .map_err(|e| Error::config(format!("{source}: invalid prompt file: {e}")))?;
+            let schema = stage_schema(stage);
+            for (i, example) in prompt.examples.iter().enumerate() {
+                example
+                    .check(&prompt.user, &schema)
+                    .map_err(|why| Error::config(format!("{source}: example {}: {why}", i + 1)))?;
+            }
             hasher.update(stage.name());
             hasher.update(&prompt.system);
             hasher.update(&prompt.user);
+            hasher.update(examples_text(&prompt));
             let version = match &prompt.version {
                 serde_norway::Value::Null => "0".to_string(),
                 serde_norway::Value::String(s) => s.clone(),
@@ -127,16 +158,44 @@ impl PromptSet {
             .collect();
         Ok(PromptSet {
             name,
+            language: None,
+            with_examples: true,
             versions: versions.join(","),
             hash,
             prompts,
         })
     }
 
-    /// The system and user messages of `stage`, with `{{name}}` placeholders filled.
-    pub fn render(&self, stage: Stage, vars: &[(&str, &str)]) -> (String, String) {
+    /// The messages of `stage`, with `{{name}}` placeholders filled, and
+    /// the stage's examples in the request's language.
+    pub fn render(&self, stage: Stage, vars: &[(&str, &str)]) -> Messages {
         let p = self.stage(stage);
-        (fill(&p.system, vars), fill(&p.user, vars))
+        let user = fill(&p.user, vars);
+        let language = match &self.language {
+            Some(l) if p.examples.iter().any(|e| e.language.as_ref() == Some(l)) => l.as_str(),
+            // The text sent (transcript, notes), not the template's words.
+            _ => {
+                let values = vars.iter().filter(|(k, _)| *k != "language");
+                language_of(&values.map(|(_, v)| *v).collect::<Vec<_>>().join("\n"))
+            }
+        };
+        let examples = p
+            .examples
+            .iter()
+            .filter(|_| self.with_examples)
+            .filter(|e| e.language.as_deref().is_none_or(|l| l == language))
+            .map(|e| {
+                let vars = e.vars();
+                let vars: Vec<(&str, &str)> =
+                    vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                (fill(&p.user, &vars), e.output.to_string())
+            })
+            .collect();
+        Messages {
+            system: fill(&p.system, vars),
+            examples,
+            user,
+        }
     }
 
     fn stage(&self, stage: Stage) -> &Prompt {
@@ -149,9 +208,26 @@ impl PromptSet {
     }
 }
 
+/// The examples of a prompt as one text, for hashes.
+fn examples_text(p: &Prompt) -> String {
+    p.examples
+        .iter()
+        .map(|e| format!("{:?}|{:?}|{}", e.language, e.vars(), e.output))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The JSON schema answers of `stage` must match.
+fn stage_schema(stage: Stage) -> serde_json::Value {
+    match stage {
+        Stage::Correct => super::correct::schema().schema,
+        _ => super::schema::minutes_schema(),
+    }
+}
+
 /// Replaces `{{name}}` by its value in one pass, so values containing
 /// braces (transcript text) are never expanded again.
-fn fill(template: &str, vars: &[(&str, &str)]) -> String {
+pub fn fill(template: &str, vars: &[(&str, &str)]) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(open) = rest.find("{{") {
@@ -185,8 +261,8 @@ mod tests {
         let set = PromptSet::load(None, None).unwrap();
         assert_eq!(set.name, "default");
         assert_eq!(set.hash.len(), 12);
-        assert!(set.versions.contains("map@1"));
-        let (system, user) = set.render(
+        assert!(set.versions.contains("map@2"));
+        let super::Messages { system, user, .. } = set.render(
             Stage::Map,
             &[("language", "Korean"), ("transcript", "{{language}} x")],
         );
@@ -211,7 +287,74 @@ mod tests {
         let terse = PromptSet::load(Some("terse"), Some(dir.path())).unwrap();
         assert_ne!(base.hash, terse.hash);
         assert!(terse.versions.contains("reduce@7"));
-        assert_eq!(terse.render(Stage::Reduce, &[("notes", "N")]).1, "N");
+        assert_eq!(terse.render(Stage::Reduce, &[("notes", "N")]).user, "N");
         assert!(PromptSet::load(Some("nope"), Some(dir.path())).is_err());
+    }
+
+    #[test]
+    fn the_example_in_the_language_of_the_request_goes_first() {
+        let mut set = PromptSet::load(None, None).unwrap();
+        for stage in [Stage::Correct, Stage::Map, Stage::Collapse, Stage::Reduce] {
+            let languages: Vec<_> = set
+                .stage(stage)
+                .examples
+                .iter()
+                .map(|e| e.language.clone())
+                .collect();
+            assert_eq!(
+                languages,
+                [Some("en".into()), Some("ko".into())],
+                "{stage:?}"
+            );
+        }
+        let korean = [(
+            "transcript",
+            "[00:01] 다음 주 금요일까지 보고서를 제출합니다.",
+        )];
+        let m = set.render(Stage::Map, &korean);
+        assert_eq!(m.examples.len(), 1);
+        assert!(
+            m.examples[0]
+                .0
+                .contains("Part 1 of the meeting, from 00:00 to 00:28"),
+            "{}",
+            m.examples[0].0
+        );
+        let answer: serde_json::Value = serde_json::from_str(&m.examples[0].1).unwrap();
+        assert_eq!(answer["action_items"][0]["owner"], "민수");
+        let english = set.render(Stage::Reduce, &[("notes", "[00:00–01:00] {}")]);
+        assert!(
+            english.examples[0].0.contains("Meeting length: 07:00."),
+            "{}",
+            english.examples[0].0
+        );
+        // -l ko: the Korean example, whatever the transcript's script.
+        set.language = Some("ko".into());
+        let m = set.render(Stage::Map, &[("transcript", "[00:01] We ship on Friday.")]);
+        assert!(m.examples[0].1.contains("민수"));
+        set.with_examples = false;
+        assert!(set.render(Stage::Map, &korean).examples.is_empty());
+    }
+
+    #[test]
+    fn an_example_that_breaks_the_schema_is_a_config_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let set_dir = dir.path().join("prompts").join("bad");
+        std::fs::create_dir_all(&set_dir).unwrap();
+        let file = set_dir.join("map.yaml");
+        std::fs::write(
+            &file,
+            "system: s\nuser: '{{transcript}}'\nexamples:\n  - input: {transcript: t}\n    output: {title: t}\n",
+        )
+        .unwrap();
+        let e = PromptSet::load(Some("bad"), Some(dir.path())).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config);
+        assert_eq!(
+            e.message(),
+            format!(
+                "{}: example 1: output.action_items is missing",
+                file.display()
+            )
+        );
     }
 }

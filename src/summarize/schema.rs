@@ -18,7 +18,7 @@ pub struct Minutes {
     pub summary: Vec<String>,
     pub decisions: Vec<Decision>,
     pub action_items: Vec<ActionItem>,
-    pub open_questions: Vec<String>,
+    pub open_questions: Vec<Question>,
     pub topics: Vec<Topic>,
     pub participants: Vec<String>,
 }
@@ -27,8 +27,12 @@ pub struct Minutes {
 #[serde(default)]
 pub struct Decision {
     pub decision: String,
-    /// `mm:ss` where it was decided, if known.
+    /// `mm:ss` of its evidence (set by the evidence check, not the model).
     pub time: Option<String>,
+    pub evidence: Vec<Evidence>,
+    /// Whether its evidence was found in the transcript; unset until checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -38,6 +42,123 @@ pub struct ActionItem {
     pub owner: Option<String>,
     pub due: Option<String>,
     pub time: Option<String>,
+    pub evidence: Vec<Evidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified: Option<bool>,
+}
+
+/// A question raised and not answered. Read from a bare string too (the
+/// shape of earlier versions, and what a model without the schema writes).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, from = "QuestionIn")]
+pub struct Question {
+    pub question: String,
+    pub time: Option<String>,
+    pub evidence: Vec<Evidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum QuestionIn {
+    Text(String),
+    Item {
+        #[serde(default)]
+        question: String,
+        #[serde(default)]
+        time: Option<String>,
+        #[serde(default)]
+        evidence: Vec<Evidence>,
+        #[serde(default)]
+        verified: Option<bool>,
+    },
+}
+
+impl From<QuestionIn> for Question {
+    fn from(q: QuestionIn) -> Question {
+        match q {
+            QuestionIn::Text(question) => Question {
+                question,
+                ..Question::default()
+            },
+            QuestionIn::Item {
+                question,
+                time,
+                evidence,
+                verified,
+            } => Question {
+                question,
+                time,
+                evidence,
+                verified,
+            },
+        }
+    }
+}
+
+impl From<&str> for Question {
+    fn from(question: &str) -> Question {
+        Question {
+            question: question.to_string(),
+            ..Question::default()
+        }
+    }
+}
+
+/// What an item rests on: words from the transcript, as the model quoted
+/// them, and where the check found them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, from = "EvidenceIn")]
+pub struct Evidence {
+    /// The segment the quote was found in (its index in the transcript).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment: Option<usize>,
+    /// That segment's start, in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// `mm:ss` of the line quoted: the model's claim until checked, then the
+    /// segment's start.
+    pub time: Option<String>,
+    pub quote: String,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum EvidenceIn {
+    Quote(String),
+    Item {
+        #[serde(default)]
+        segment: Option<usize>,
+        #[serde(default)]
+        start: Option<f64>,
+        #[serde(default)]
+        time: Option<String>,
+        #[serde(default)]
+        quote: String,
+    },
+}
+
+impl From<EvidenceIn> for Evidence {
+    fn from(e: EvidenceIn) -> Evidence {
+        match e {
+            EvidenceIn::Quote(quote) => Evidence {
+                quote,
+                ..Evidence::default()
+            },
+            EvidenceIn::Item {
+                segment,
+                start,
+                time,
+                quote,
+            } => Evidence {
+                segment,
+                start,
+                time,
+                quote,
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -112,10 +233,59 @@ fn digit_runs(text: &str) -> impl Iterator<Item = String> + '_ {
         })
 }
 
+/// How much a model may write: the bounds of every list and string of the
+/// schema.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bounds {
+    summary: u32,
+    decisions: u32,
+    actions: u32,
+    questions: u32,
+    topics: u32,
+    participants: u32,
+    evidence: u32,
+    item: u32,
+    quote: u32,
+}
+
+impl Bounds {
+    /// For capable models.
+    pub const FULL: Bounds = Bounds {
+        summary: 8,
+        decisions: 8,
+        actions: 10,
+        questions: 6,
+        topics: 8,
+        participants: 12,
+        evidence: 2,
+        item: 160,
+        quote: 100,
+    };
+    /// For the bundled small model, which tends to fill whatever room the
+    /// schema leaves (a list to its last item, a string to its last
+    /// character): at most about 1,500 tokens, inside its output budget.
+    pub const COMPACT: Bounds = Bounds {
+        summary: 5,
+        decisions: 3,
+        actions: 4,
+        questions: 3,
+        topics: 4,
+        participants: 6,
+        evidence: 1,
+        item: 120,
+        quote: 80,
+    };
+}
+
+/// The JSON schema of [`Minutes`] with the [`Bounds::FULL`] bounds.
+pub fn minutes_schema() -> serde_json::Value {
+    bounded_schema(Bounds::FULL)
+}
+
 /// The JSON schema of [`Minutes`] (strict-mode compatible: every property
 /// required, optional values nullable, bounded lengths so small local models
 /// cannot run away inside a string).
-pub fn minutes_schema() -> serde_json::Value {
+pub fn bounded_schema(b: Bounds) -> serde_json::Value {
     let text = |max: u32| json!({"type": "string", "maxLength": max});
     let opt = |max: u32| json!({"type": ["string", "null"], "maxLength": max});
     let list = |item: serde_json::Value, max: u32| json!({"type": "array", "items": item, "maxItems": max});
@@ -126,14 +296,22 @@ pub fn minutes_schema() -> serde_json::Value {
             .unwrap_or_default();
         json!({"type": "object", "properties": props, "required": required, "additionalProperties": false})
     };
+    // Decisions, actions and questions say where they were said: the model
+    // copies the line's time and a few of its words; the tool checks them.
+    let evidence = list(
+        object(
+            json!({"time": opt(8), "quote": json!({"type": "string", "minLength": 1, "maxLength": b.quote})}),
+        ),
+        b.evidence,
+    );
     object(json!({
         "title": json!({"type": "string", "minLength": 1, "maxLength": 100}),
-        "summary": json!({"type": "array", "items": text(200), "minItems": 1, "maxItems": 8}),
-        "decisions": list(object(json!({"decision": text(160), "time": opt(8)})), 8),
-        "action_items": list(object(json!({"task": text(160), "owner": opt(40), "due": opt(30), "time": opt(8)})), 10),
-        "open_questions": list(text(160), 6),
-        "topics": list(object(json!({"title": text(80), "start": opt(8)})), 8),
-        "participants": list(text(40), 12),
+        "summary": json!({"type": "array", "items": json!({"type": "string", "minLength": 1, "maxLength": b.item + 40}), "minItems": 1, "maxItems": b.summary}),
+        "decisions": list(object(json!({"decision": text(b.item), "evidence": evidence.clone()})), b.decisions),
+        "action_items": list(object(json!({"task": text(b.item), "owner": opt(40), "due": opt(30), "evidence": evidence.clone()})), b.actions),
+        "open_questions": list(object(json!({"question": text(b.item), "evidence": evidence})), b.questions),
+        "topics": list(object(json!({"title": text(80), "start": opt(8)})), b.topics),
+        "participants": list(text(40), b.participants),
     }))
 }
 
@@ -170,6 +348,9 @@ impl Minutes {
         };
         self.decisions.iter_mut().for_each(|d| fix(&mut d.time));
         self.action_items.iter_mut().for_each(|a| fix(&mut a.time));
+        self.open_questions
+            .iter_mut()
+            .for_each(|q| fix(&mut q.time));
         self.topics.iter_mut().for_each(|t| fix(&mut t.start));
         dropped
     }
@@ -227,7 +408,8 @@ impl Minutes {
         self.decisions.iter_mut().for_each(|d| clean(&mut d.time));
         self.topics.iter_mut().for_each(|t| clean(&mut t.start));
         self.summary.retain(|s| !s.trim().is_empty());
-        self.open_questions.retain(|s| !s.trim().is_empty());
+        self.open_questions
+            .retain(|q| !q.question.trim().is_empty());
         self.participants.retain(|s| !s.trim().is_empty());
     }
 }
@@ -243,14 +425,17 @@ mod tests {
                 Decision {
                     decision: "a".into(),
                     time: Some("01:30".into()),
+                    ..Decision::default()
                 },
                 Decision {
                     decision: "b".into(),
                     time: Some("99:00".into()),
+                    ..Decision::default()
                 },
                 Decision {
                     decision: "c".into(),
                     time: Some("soon".into()),
+                    ..Decision::default()
                 },
             ],
             topics: vec![Topic {
@@ -269,6 +454,8 @@ mod tests {
     fn schema_requires_every_property() {
         let s = minutes_schema();
         assert_eq!(s["required"].as_array().unwrap().len(), 7);
+        let evidence = &s["properties"]["decisions"]["items"]["properties"]["evidence"];
+        assert_eq!(evidence["items"]["required"], json!(["quote", "time"]));
         assert_eq!(
             s["properties"]["action_items"]["items"]["additionalProperties"],
             false

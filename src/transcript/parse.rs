@@ -23,20 +23,38 @@ fn ext(path: &Path) -> String {
 
 /// Reads a transcript file; fails with a reason naming the file.
 pub fn read(path: &Path) -> Result<Transcript> {
+    let t = load(path, false)?;
+    if t.segments.iter().all(|s| s.text.trim().is_empty()) {
+        return Err(Error::file(
+            ErrorKind::BadInput,
+            path,
+            "the transcript is empty",
+        ));
+    }
+    Ok(t)
+}
+
+/// Reads a transcript file that may hold no speech at all, a blank file
+/// included (a recogniser's output under evaluation may be one).
+pub fn read_any(path: &Path) -> Result<Transcript> {
+    load(path, true)
+}
+
+/// Reads and parses by extension; a blank file is an empty transcript
+/// only when `blank_ok` (else it fails as its format does).
+fn load(path: &Path, blank_ok: bool) -> Result<Transcript> {
     let bytes = std::fs::read(path).map_err(|e| Error::read(path, &e))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| Error::file(ErrorKind::BadInput, path, "not UTF-8 text"))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let bad = |why: String| Error::file(ErrorKind::BadInput, path, why);
     let mut t = match ext(path).as_str() {
+        _ if blank_ok && text.trim().is_empty() => empty(),
         "json" => serde_json::from_str::<Transcript>(text)
             .map_err(|e| bad(format!("not a minutes transcript JSON: {e}")))?,
         "srt" | "vtt" => cues(text).map_err(bad)?,
         _ => plain(text),
     };
-    if t.segments.iter().all(|s| s.text.trim().is_empty()) {
-        return Err(bad("the transcript is empty".into()));
-    }
     if t.source.is_empty() {
         t.source = path.display().to_string();
     }
@@ -181,6 +199,16 @@ mod tests {
             let back = cues(&text).unwrap();
             assert_eq!(back.segments, t.segments);
         }
+    }
+
+    #[test]
+    fn a_blank_file_is_an_error_for_read_and_empty_for_read_any() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("blank.srt");
+        std::fs::write(&p, "\n").unwrap();
+        let e = read(&p).unwrap_err();
+        assert!(e.message().contains("no subtitle cues"), "{}", e.message());
+        assert!(read_any(&p).unwrap().segments.is_empty());
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! A real HTTP server speaking OpenAI's chat-completions protocol, started
 //! by the test, answering like a diligent model would (it carries every
 //! planted `TOKEN-n` of its input into its notes) and injecting the faults a
-//! test asks for. It records every request for assertions.
+//! test asks for. As the judge of `eval compare` it prefers the minutes
+//! holding a marker, or whatever is shown first. It records every request
+//! for assertions.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -42,6 +44,23 @@ pub struct Faults {
     pub context_chars: Option<usize>,
     /// Map notes name a participant, an owner and a due date nobody mentioned.
     pub invent_names: bool,
+    /// Map notes carry a decision quoting words nobody said.
+    pub invent_evidence: bool,
+    /// How the judge of `eval compare` (schema `judgement`) answers;
+    /// `None`: always "tie".
+    pub judge: Option<Judge>,
+    /// Judge answers, and the repairs asked for them, are not JSON.
+    pub judge_garbage: bool,
+}
+
+/// A judge's way of answering, from the minutes shown `<first>` and `<second>`.
+#[derive(Debug, Clone)]
+pub enum Judge {
+    /// Picks the minutes that contain this text, in whichever place they
+    /// are shown: consistent across orders.
+    Prefers(String),
+    /// Always "first": pure position bias.
+    AlwaysFirst,
 }
 
 #[derive(Default)]
@@ -106,12 +125,26 @@ fn stage_of(body: &Value) -> String {
         "chunk_notes" => "map",
         "merged_notes" => "collapse",
         "minutes" => "reduce",
+        "judgement" => "judge",
         _ if system.contains("proofread") => "correct",
         _ if system.contains("You merge meeting notes") => "collapse",
         _ if system.contains("You write the minutes") => "reduce",
         _ => "map",
     }
     .to_string()
+}
+
+/// The last user message of a request (earlier ones may be examples).
+pub fn last_user(body: &Value) -> String {
+    body["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .rev()
+        .find(|m| m["role"] == "user")
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or("")
+        .to_string()
 }
 
 /// Every `TOKEN-n` in `text`, in order of first appearance.
@@ -149,13 +182,39 @@ fn answer(content: &str, finish: &str, body: &Value) -> ResponseTemplate {
     }))
 }
 
-fn map_notes(user: &str, invent_names: bool) -> Value {
+/// The time and first words of the first transcript line with a few words:
+/// evidence a diligent model would copy.
+fn evidence_of(transcript: &str) -> Value {
+    for line in transcript.lines() {
+        let (time, text) = match line
+            .trim()
+            .strip_prefix('[')
+            .and_then(|r| r.split_once("] "))
+        {
+            Some((time, text)) => (Some(time), text),
+            None => (None, line.trim()),
+        };
+        // Without the speaker label (`S1: `).
+        let text = match text.split_once(": ") {
+            Some((who, rest)) if !who.contains(' ') => rest,
+            _ => text,
+        };
+        let words: Vec<&str> = text.split_whitespace().take(6).collect();
+        if words.len() >= 3 {
+            return json!([{"time": time, "quote": words.join(" ")}]);
+        }
+    }
+    json!([])
+}
+
+fn map_notes(f: &Faults, user: &str) -> Value {
     let transcript = between(user, "<transcript>", "</transcript>");
     let first_time = transcript
         .trim()
         .strip_prefix('[')
         .and_then(|r| r.split(']').next())
         .map(str::to_string);
+    let evidence = evidence_of(transcript);
     let words: Vec<&str> = transcript
         .split_whitespace()
         // Timestamps (`[12:04]`), not placeholders (`[EMAIL_1]`).
@@ -170,15 +229,23 @@ fn map_notes(user: &str, invent_names: bool) -> Value {
     );
     let mut notes = json!({
         "title": "Part", "summary": summary,
-        "decisions": [{"decision": "Adopt the plan", "time": first_time}],
-        "action_items": [{"task": "Send the report", "owner": "Mina", "due": null, "time": first_time}],
-        "open_questions": [], "topics": [{"title": "Planning", "start": first_time}], "participants": ["Mina"]
+        "decisions": [{"decision": "Adopt the plan", "evidence": evidence}],
+        "action_items": [{"task": "Send the report", "owner": "Mina", "due": null, "evidence": evidence}],
+        "open_questions": [{"question": "Is the plan on track?", "evidence": evidence}],
+        "topics": [{"title": "Planning", "start": first_time}], "participants": ["Mina"]
     });
-    if invent_names {
+    if f.invent_names {
         notes["participants"] = json!(["Mina", "Zebediah Quarles"]);
         notes["action_items"].as_array_mut().unwrap().push(
-            json!({"task": "Book the room", "owner": "Zebediah", "due": "2019-07-31", "time": first_time}),
+            json!({"task": "Book the room", "owner": "Zebediah", "due": "2019-07-31", "evidence": evidence}),
         );
+    }
+    if f.invent_evidence {
+        notes["decisions"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"decision": "Buy a yacht",
+            "evidence": [{"time": first_time, "quote": "we will buy the yacht for the team"}]}));
     }
     notes
 }
@@ -191,11 +258,30 @@ fn merged_notes(user: &str, title: &str) -> Value {
         let Ok(v) = serde_json::from_str::<Value>(&line[i..]) else {
             continue;
         };
-        for key in ["summary", "decisions", "action_items", "topics"] {
+        for key in ["summary", "topics"] {
             if let (Some(dst), Some(src)) = (out[key].as_array_mut().cloned(), v[key].as_array()) {
                 let mut merged = dst;
                 merged.extend(src.iter().cloned());
                 out[key] = Value::Array(merged);
+            }
+        }
+        // Duplicates combined, as the prompt asks, keeping up to two quotes.
+        for (key, text) in [
+            ("decisions", "decision"),
+            ("action_items", "task"),
+            ("open_questions", "question"),
+        ] {
+            for item in v[key].as_array().into_iter().flatten() {
+                let list = out[key].as_array_mut().unwrap();
+                match list.iter_mut().find(|o| o[text] == item[text]) {
+                    Some(o) => {
+                        let evidence = o["evidence"].as_array_mut().unwrap();
+                        let more = item["evidence"].as_array().into_iter().flatten();
+                        evidence.extend(more.cloned());
+                        evidence.truncate(2);
+                    }
+                    None => list.push(item.clone()),
+                }
             }
         }
         for p in v["participants"].as_array().into_iter().flatten() {
@@ -227,10 +313,7 @@ impl Respond for Responder {
         });
         let f = st.faults.clone();
         let delay = f.delay;
-        let user = body["messages"][1]["content"]
-            .as_str()
-            .unwrap_or("")
-            .to_string();
+        let user = last_user(&body);
         let mut once = |name: &'static str, armed: bool| {
             let fire = armed && !st.fired.contains(&name);
             if fire {
@@ -241,6 +324,12 @@ impl Respond for Responder {
         let reply = if let Some(code) = f.always_status {
             ResponseTemplate::new(code).set_body_json(
                 json!({"error": {"message": "down for maintenance", "type": "server_error"}}),
+            )
+        } else if f.judge_garbage && body["response_format"]["json_schema"]["name"] == "judgement" {
+            answer(
+                "I would say the first one, mostly. Hope this helps!",
+                "stop",
+                &body,
             )
         } else if f.context_chars.is_some_and(|n| user.chars().count() > n) {
             ResponseTemplate::new(400).set_body_json(json!({"error": {
@@ -289,15 +378,28 @@ impl Respond for Responder {
                     answer("{\"title\": \"Pa", "length", &body)
                 }
                 "map" if once("invalid", f.invalid_json_map_once) => {
-                    let text = map_notes(&user, f.invent_names)
+                    let text = map_notes(&f, &user)
                         .to_string()
                         .replacen("\"summary\":[", "\"summary\":[\"extra\",", 1)
                         .replacen("]", ",]", 1);
                     answer(&format!("Here are the notes:\n{text}"), "stop", &body)
                 }
                 "map" => {
-                    let notes = bounded(map_notes(&user, f.invent_names), &body);
+                    let notes = bounded(map_notes(&f, &user), &body);
                     answer(&notes.to_string(), "stop", &body)
+                }
+                "judge" => {
+                    let first = between(&user, "<first>", "</first>");
+                    let second = between(&user, "<second>", "</second>");
+                    let better = match &f.judge {
+                        Some(Judge::AlwaysFirst) => "first",
+                        Some(Judge::Prefers(m)) if first.contains(m.as_str()) => "first",
+                        Some(Judge::Prefers(m)) if second.contains(m.as_str()) => "second",
+                        _ => "tie",
+                    };
+                    let reasoning = format!("Both were read against the transcript; {better}.");
+                    let verdict = json!({"reasoning": reasoning, "better": better});
+                    answer(&verdict.to_string(), "stop", &body)
                 }
                 "repair" => {
                     let broken = between(&user, "<json>", "</json>");
@@ -343,7 +445,7 @@ pub fn merged_tokens(seen: &[Seen]) -> Vec<String> {
     let mut found: Vec<String> = seen
         .iter()
         .filter(|s| s.stage == "collapse" || s.stage == "reduce")
-        .flat_map(|s| tokens(s.body["messages"][1]["content"].as_str().unwrap_or("")))
+        .flat_map(|s| tokens(&last_user(&s.body)))
         .collect();
     found.sort();
     found.dedup();

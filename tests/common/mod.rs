@@ -207,3 +207,48 @@ fn wer_counts_edits() {
     assert_eq!(wer("a b c d", "a x c"), 0.5);
     assert_eq!(wer("Mr. Smith, hi", "mister smith hi"), 0.0);
 }
+
+/// `minutes summarize INPUT EXTRA…` against `llm` (model `test-model`, two retries).
+pub fn summarize(
+    llm: &llm::FakeLlm,
+    input: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Output {
+    minutes()
+        .args([
+            "summarize",
+            "--llm",
+            &llm.url(),
+            "--llm-model",
+            "test-model",
+            "--retries",
+            "2",
+        ])
+        .arg(input)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// The `review` list of a minutes document's front matter.
+pub fn review_of(md: &str) -> Vec<String> {
+    let end = md[4..].find("\n---\n").unwrap() + 4;
+    let front: serde_norway::Value = serde_norway::from_str(&md[4..end]).unwrap();
+    front["review"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
+}
+
+/// The stdout of a run that must have succeeded (else its exit code and stderr).
+pub fn success(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        stderr_of(out)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}

@@ -43,8 +43,10 @@ impl Plan {
         let mut transcription = settings.transcription.clone();
         transcription.stt.prompt = (!glossary.trim().is_empty())
             .then(|| glossary.split_whitespace().collect::<Vec<_>>().join(" "));
-        let prompts =
+        let mut prompts =
             PromptSet::load(settings.template.as_deref(), settings.config_dir.as_deref())?;
+        prompts.language = settings.tuning.language.clone();
+        prompts.with_examples = endpoint.local.is_none();
         let mut options = summarize::Options::new(&settings.tuning, &endpoint, glossary);
         if redacts(settings.redact, &endpoint) {
             options.redact = Some(match &settings.redact_terms {

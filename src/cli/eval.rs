@@ -1,0 +1,140 @@
+//! Arguments of `minutes eval`, apart from the rest of the command line
+//! because each kind of evaluation brings its own flags.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Word and character error rates (WER, CER) of transcripts against a reference text.
+    Transcript(EvalTranscriptArgs),
+    /// Score minutes: the share of items whose quotes are in the transcript,
+    /// and the share of expected decisions, actions and questions they state.
+    Minutes(EvalMinutesArgs),
+    /// Which of two minutes of the same meetings is better, by an LLM judge
+    /// asked twice per pair with the order swapped (position bias removed).
+    Compare(EvalCompareArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvalTranscriptArgs {
+    /// The reference (what was really said): .txt, .srt, .vtt or a minutes .json transcript.
+    #[arg(value_name = "REF")]
+    pub reference: PathBuf,
+
+    /// Transcripts to score against it, in the same formats.
+    #[arg(required = true, value_name = "HYP")]
+    pub hypotheses: Vec<PathBuf>,
+
+    /// Normalisation of both texts before words are compared: none (split on
+    /// whitespace only), basic (lower-case, no punctuation), whisper-en
+    /// (basic, with English contractions expanded).
+    #[arg(long, value_enum, default_value_t = Normalization::Basic)]
+    pub normalize: Normalization,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = EvalFormat::Table)]
+    pub format: EvalFormat,
+
+    /// Language of the texts (en, ko, …). Korean, Chinese and Japanese count
+    /// characters without spaces. Default: decided by the reference's letters.
+    #[arg(short, long, value_name = "LANG")]
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalMinutesArgs {
+    /// Minutes to score: the JSON of `summarize -f json`, or markdown (.md; it
+    /// carries no quotes, so its items count as unsupported).
+    #[arg(required = true, value_name = "MINUTES")]
+    pub minutes: Vec<PathBuf>,
+
+    /// The transcript the minutes were made from: .txt, .srt, .vtt or a minutes .json transcript.
+    #[arg(long, value_name = "FILE")]
+    pub transcript: PathBuf,
+
+    /// Expected facts (YAML: decisions, action_items with task/owner/due,
+    /// open_questions, language) to measure recall against.
+    #[arg(long, value_name = "FACTS.yaml")]
+    pub expected: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = EvalFormat::Table)]
+    pub format: EvalFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalCompareArgs {
+    /// The first minutes (JSON of `summarize -f json`, or .md), or a
+    /// directory of them, paired with B's by file name.
+    #[arg(value_name = "A")]
+    pub a: PathBuf,
+
+    /// The second minutes, or a directory of them (the same kind as A).
+    #[arg(value_name = "B")]
+    pub b: PathBuf,
+
+    /// The transcript both were made from (.txt, .srt, .vtt, .json); with
+    /// directories, a directory holding each pair's transcript under its
+    /// file stem.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub transcript: PathBuf,
+
+    /// The judge: an OpenAI-compatible server's URL, `openai`, or `local`
+    /// (the bundled model).
+    #[arg(long, value_name = "URL|openai|local")]
+    pub judge_llm: String,
+
+    /// The judge's model (for `local`: a .gguf name or path).
+    #[arg(long, value_name = "NAME")]
+    pub judge_model: Option<String>,
+
+    /// A rubric (YAML: version, system, user with {{transcript}}, {{first}}
+    /// and {{second}}) instead of the built-in one.
+    #[arg(long, value_name = "FILE.yaml")]
+    pub rubric: Option<PathBuf>,
+
+    /// Judge calls in flight at once. Default: 4; 1 for the bundled model.
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Replace personal data by placeholders before the judge sees it.
+    /// Default: on for a judge that is not on this machine.
+    #[arg(long, overrides_with = "no_redact")]
+    pub redact: bool,
+
+    /// Send transcripts and minutes as they are, even to a remote judge.
+    #[arg(long)]
+    pub no_redact: bool,
+
+    /// Seconds one judge request may take. Default: 300; 1800 for the bundled model.
+    #[arg(long, value_name = "SECS")]
+    pub request_timeout: Option<f64>,
+
+    /// Retries of a failed judge request (connection errors, timeouts, 408, 409, 429, 5xx).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub retries: u32,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = EvalFormat::Table)]
+    pub format: EvalFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Normalization {
+    /// Split on whitespace; case and punctuation count.
+    None,
+    /// Lower-case; punctuation and symbols removed; apostrophes dropped.
+    Basic,
+    /// basic, with English contractions expanded (don't → do not).
+    WhisperEn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvalFormat {
+    /// An aligned plain-text table, one row per file scored.
+    Table,
+    /// One JSON document with rates (fractions) and counts.
+    Json,
+}

@@ -1,0 +1,174 @@
+//! The report of `minutes eval minutes`: an aligned table for people, one
+//! row per minutes file, or one JSON document with every count and each
+//! expected item's match for scripts. Rates are fractions; a rate over
+//! nothing (no items, nothing of a kind expected) is `null` in JSON and `-`
+//! in the table, never 0 or 1.
+
+use serde::Serialize;
+
+use super::{FactScores, Match, Precision, Recall, Tally};
+use crate::eval::matching::MATCH_THRESHOLD;
+use crate::eval::report::aligned;
+
+/// One JSON document for a transcript, its facts and the minutes scored.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub transcript: String,
+    /// The expected-facts file; `None` without `--expected`.
+    pub expected: Option<String>,
+    /// The least similarity at which an item states an expected fact.
+    pub threshold: f64,
+    pub results: Vec<Row>,
+}
+
+/// The scores of one minutes file.
+#[derive(Debug, Serialize)]
+pub struct Row {
+    pub file: String,
+    pub precision: Precision,
+    pub recall: Option<Recall>,
+    pub owners: Option<Tally>,
+    pub dues: Option<Tally>,
+    pub matches: Vec<Match>,
+}
+
+impl Report {
+    pub fn new(transcript: String, expected: Option<String>) -> Report {
+        Report {
+            transcript,
+            expected,
+            threshold: MATCH_THRESHOLD,
+            results: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, file: String, precision: Precision, facts: Option<FactScores>) {
+        let (recall, owners, dues, matches) = match facts {
+            Some(f) => (Some(f.recall), Some(f.owners), Some(f.dues), f.matches),
+            None => (None, None, None, Vec::new()),
+        };
+        self.results.push(Row {
+            file,
+            precision,
+            recall,
+            owners,
+            dues,
+            matches,
+        });
+    }
+
+    /// Pretty JSON with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".into());
+        s.push('\n');
+        s
+    }
+
+    /// One line per minutes file under a header; rates to 4 places, owners
+    /// and dues as `correct/given`. The recall columns only with facts.
+    pub fn to_table(&self) -> String {
+        let facts = self.expected.is_some();
+        let mut header = vec!["file", "items", "supported", "precision"];
+        if facts {
+            header.extend(["decisions", "actions", "questions", "owners", "dues"]);
+        }
+        let mut rows = vec![header.into_iter().map(str::to_string).collect::<Vec<_>>()];
+        for r in &self.results {
+            let p = &r.precision;
+            let mut row = vec![
+                r.file.clone(),
+                p.items.to_string(),
+                p.supported.to_string(),
+                fraction(p.precision),
+            ];
+            if facts {
+                let recall = r.recall.as_ref();
+                row.extend([
+                    fraction(recall.and_then(|c| c.decisions.recall)),
+                    fraction(recall.and_then(|c| c.action_items.recall)),
+                    fraction(recall.and_then(|c| c.open_questions.recall)),
+                    tally(r.owners),
+                    tally(r.dues),
+                ]);
+            }
+            rows.push(row);
+        }
+        aligned(&rows)
+    }
+}
+
+fn fraction(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "-".into(), |r| format!("{r:.4}"))
+}
+
+fn tally(t: Option<Tally>) -> String {
+    match t {
+        Some(t) if t.given > 0 => format!("{}/{}", t.correct, t.given),
+        _ => "-".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::minutes::{KindRecall, Support};
+
+    fn precision(items: usize, supported: usize) -> Precision {
+        Precision {
+            items,
+            supported,
+            precision: (items > 0).then(|| supported as f64 / items as f64),
+            decisions: Support { items, supported },
+            action_items: Support::default(),
+            open_questions: Support::default(),
+        }
+    }
+
+    fn kind(expected: usize, matched: usize) -> KindRecall {
+        KindRecall {
+            expected,
+            matched,
+            recall: (expected > 0).then(|| matched as f64 / expected as f64),
+        }
+    }
+
+    #[test]
+    fn empty_denominators_are_dashes_and_nulls() {
+        let mut r = Report::new("t.json".into(), Some("facts.yaml".into()));
+        let facts = FactScores {
+            recall: Recall {
+                decisions: kind(2, 1),
+                action_items: kind(3, 3),
+                open_questions: kind(0, 0),
+            },
+            owners: Tally {
+                given: 2,
+                correct: 1,
+            },
+            dues: Tally::default(),
+            matches: Vec::new(),
+        };
+        r.push("a.json".into(), precision(3, 2), Some(facts));
+        r.push("empty.md".into(), precision(0, 0), None);
+        assert_eq!(
+            r.to_table(),
+            "file      items  supported  precision  decisions  actions  questions  owners  dues\n\
+             a.json        3          2     0.6667     0.5000   1.0000          -     1/2     -\n\
+             empty.md      0          0          -          -        -          -       -     -\n"
+        );
+        let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert_eq!(v["threshold"], 0.5);
+        assert_eq!(
+            v["results"][0]["recall"]["open_questions"]["recall"],
+            serde_json::Value::Null
+        );
+        assert_eq!(v["results"][0]["owners"]["correct"], 1);
+        assert_eq!(
+            v["results"][1]["precision"]["precision"],
+            serde_json::Value::Null
+        );
+        assert_eq!(v["results"][1]["recall"], serde_json::Value::Null);
+        let plain = Report::new("t.json".into(), None);
+        assert_eq!(plain.to_table(), "file  items  supported  precision\n");
+    }
+}
