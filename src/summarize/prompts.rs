@@ -139,14 +139,7 @@ impl PromptSet {
             hasher.update(&prompt.system);
             hasher.update(&prompt.user);
             hasher.update(examples_text(&prompt));
-            let version = match &prompt.version {
-                serde_norway::Value::Null => "0".to_string(),
-                serde_norway::Value::String(s) => s.clone(),
-                other => serde_norway::to_string(other)
-                    .unwrap_or_default()
-                    .trim()
-                    .to_string(),
-            };
+            let version = version_text(&prompt.version);
             versions.push(format!("{}@{version}", stage.name()));
             prompts.push((stage, prompt));
         }
@@ -205,6 +198,18 @@ impl PromptSet {
             .find(|(s, _)| *s == stage)
             .expect("every stage is loaded")
             .1
+    }
+}
+
+/// A prompt file's `version` as text (`0` when absent).
+pub fn version_text(version: &serde_norway::Value) -> String {
+    match version {
+        serde_norway::Value::Null => "0".to_string(),
+        serde_norway::Value::String(s) => s.clone(),
+        other => serde_norway::to_string(other)
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
     }
 }
 

@@ -73,14 +73,7 @@ impl Rubric {
                 ),
             );
         }
-        let version = match &file.version {
-            serde_norway::Value::Null => "0".to_string(),
-            serde_norway::Value::String(s) => s.clone(),
-            other => serde_norway::to_string(other)
-                .unwrap_or_default()
-                .trim()
-                .to_string(),
-        };
+        let version = crate::summarize::prompts::version_text(&file.version);
         let hash = crate::hash::parts(&["judge", &file.system, &file.user]);
         Ok(Rubric {
             source,
