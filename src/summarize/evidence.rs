@@ -31,6 +31,9 @@ const ELISION_SPAN: usize = 400;
 /// with where each segment starts in each form.
 pub struct Transcript<'a> {
     segments: &'a [Segment],
+    /// Speaker labels and names, which a model may copy into a quote from
+    /// the lines it read (`S1: we ship`): they are not what was said.
+    speakers: Vec<&'a str>,
     words: Form,
     compact: Form,
     timed: bool,
@@ -102,8 +105,15 @@ pub struct Found {
 
 impl<'a> Transcript<'a> {
     pub fn new(segments: &'a [Segment]) -> Self {
+        let mut speakers: Vec<&str> = segments
+            .iter()
+            .filter_map(|s| s.speaker.as_deref())
+            .collect();
+        speakers.sort_unstable();
+        speakers.dedup();
         Transcript {
             segments,
+            speakers,
             words: Form::new(segments, words, " "),
             compact: Form::new(segments, compact, ""),
             timed: segments.iter().any(|s| s.end > 0.0),
@@ -113,6 +123,7 @@ impl<'a> Transcript<'a> {
     /// Finds `quote` in the transcript, nearest to `near` (seconds) when it
     /// occurs more than once. `None` when it is not there or too short.
     pub fn find(&self, quote: &str, near: Option<f64>) -> Option<Found> {
+        let quote = self.without_line_prefix(quote);
         let cjk = quote.chars().any(is_cjk);
         let (form, pieces): (&Form, Vec<String>) = if cjk {
             let pieces = split_elisions(quote).map(compact);
@@ -147,6 +158,24 @@ impl<'a> Transcript<'a> {
             }
         }
         best
+    }
+
+    /// The quote without what starts a transcript line as the model reads
+    /// it: a time (`[12:04]`) and a speaker's label (`S1:`).
+    fn without_line_prefix<'q>(&self, quote: &'q str) -> &'q str {
+        let mut q = quote.trim_start();
+        if let Some(rest) = q.strip_prefix('[')
+            && let Some((time, rest)) = rest.split_once(']')
+            && parse_time(time).is_some()
+        {
+            q = rest.trim_start();
+        }
+        for who in &self.speakers {
+            if let Some(rest) = q.strip_prefix(who).and_then(|r| r.strip_prefix(':')) {
+                return rest.trim_start();
+            }
+        }
+        q
     }
 
     /// Checks an item's evidence: quotes found keep their place (segment,
@@ -337,6 +366,20 @@ mod tests {
         // Said twice: the place nearest the model's time.
         assert_eq!(at("ship the release on friday", Some(21.0)), Some(5));
         assert_eq!(at("ship the release on friday", Some(3.0)), Some(1));
+    }
+
+    #[test]
+    fn the_time_and_speaker_a_model_copies_from_the_line_are_not_part_of_the_quote() {
+        let mut s = segments();
+        s[2].speaker = Some("S2".into());
+        s[4].speaker = Some("민수".into());
+        let t = Transcript::new(&s);
+        let at = |q: &str| t.find(q, None).map(|f| f.segment);
+        assert_eq!(at("[00:08] S2: Mina, can you send the report"), Some(2));
+        assert_eq!(at("S2: Mina, can you send"), Some(2));
+        assert_eq!(at("민수: 보고서를 제출 하겠습니다"), Some(4));
+        // A label that is nobody's stays part of the quote.
+        assert_eq!(at("S9: Mina, can you send"), None);
     }
 
     #[test]
