@@ -7,6 +7,7 @@ mod batch;
 mod cli;
 mod eval;
 mod eval_compare;
+mod eval_judge;
 mod eval_minutes;
 mod evidence;
 mod local_llm;

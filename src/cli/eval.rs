@@ -10,7 +10,8 @@ pub enum EvalCommand {
     /// Word and character error rates (WER, CER) of transcripts against a reference text.
     Transcript(EvalTranscriptArgs),
     /// Score minutes: the share of items whose quotes are in the transcript,
-    /// and the share of expected decisions, actions and questions they state.
+    /// the share of expected decisions, actions and questions they state,
+    /// and with --judge-llm an LLM judge's 1–5 scores on a rubric.
     Minutes(EvalMinutesArgs),
     /// Which of two minutes of the same meetings is better, by an LLM judge
     /// asked twice per pair with the order swapped (position bias removed).
@@ -59,9 +60,57 @@ pub struct EvalMinutesArgs {
     #[arg(long, value_name = "FACTS.yaml")]
     pub expected: Option<PathBuf>,
 
+    /// Also score each minutes file 1–5 on a rubric (faithfulness, coverage,
+    /// owners and dates, concision, language) by an LLM judge: an
+    /// OpenAI-compatible server's URL, `openai`, or `local` (the bundled model).
+    #[arg(long, value_name = "URL|openai|local")]
+    pub judge_llm: Option<String>,
+
+    /// Times the judge is asked per file (1–20); the report gives each
+    /// criterion's mean and spread over them.
+    #[arg(long, value_name = "N", requires = "judge_llm")]
+    pub samples: Option<usize>,
+
+    /// A rubric (YAML: version, system, user with {{transcript}} and
+    /// {{minutes}}) instead of the built-in one.
+    #[arg(long, value_name = "FILE.yaml", requires = "judge_llm")]
+    pub rubric: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub judge: JudgeArgs,
+
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = EvalFormat::Table)]
     pub format: EvalFormat,
+}
+
+/// How the judge is reached, shared by `eval minutes` and `eval compare`.
+#[derive(Debug, Args)]
+pub struct JudgeArgs {
+    /// The judge's model (for `local`: a .gguf name or path).
+    #[arg(long, value_name = "NAME", requires = "judge_llm")]
+    pub judge_model: Option<String>,
+
+    /// Judge calls in flight at once. Default: 4; 1 for the bundled model.
+    #[arg(short, long, value_name = "N", requires = "judge_llm")]
+    pub jobs: Option<usize>,
+
+    /// Replace personal data by placeholders before the judge sees it.
+    /// Default: on for a judge that is not on this machine.
+    #[arg(long, overrides_with = "no_redact", requires = "judge_llm")]
+    pub redact: bool,
+
+    /// Send transcripts and minutes as they are, even to a remote judge.
+    #[arg(long, requires = "judge_llm")]
+    pub no_redact: bool,
+
+    /// Seconds one judge request may take. Default: 300; 1800 for the bundled model.
+    #[arg(long, value_name = "SECS", requires = "judge_llm")]
+    pub request_timeout: Option<f64>,
+
+    /// Retries of a failed judge request (connection errors, timeouts, 408, 409, 429, 5xx).
+    #[arg(long, value_name = "N", default_value_t = 5, requires = "judge_llm")]
+    pub retries: u32,
 }
 
 #[derive(Debug, Args)]
@@ -86,35 +135,13 @@ pub struct EvalCompareArgs {
     #[arg(long, value_name = "URL|openai|local")]
     pub judge_llm: String,
 
-    /// The judge's model (for `local`: a .gguf name or path).
-    #[arg(long, value_name = "NAME")]
-    pub judge_model: Option<String>,
-
     /// A rubric (YAML: version, system, user with {{transcript}}, {{first}}
     /// and {{second}}) instead of the built-in one.
     #[arg(long, value_name = "FILE.yaml")]
     pub rubric: Option<PathBuf>,
 
-    /// Judge calls in flight at once. Default: 4; 1 for the bundled model.
-    #[arg(short, long, value_name = "N")]
-    pub jobs: Option<usize>,
-
-    /// Replace personal data by placeholders before the judge sees it.
-    /// Default: on for a judge that is not on this machine.
-    #[arg(long, overrides_with = "no_redact")]
-    pub redact: bool,
-
-    /// Send transcripts and minutes as they are, even to a remote judge.
-    #[arg(long)]
-    pub no_redact: bool,
-
-    /// Seconds one judge request may take. Default: 300; 1800 for the bundled model.
-    #[arg(long, value_name = "SECS")]
-    pub request_timeout: Option<f64>,
-
-    /// Retries of a failed judge request (connection errors, timeouts, 408, 409, 429, 5xx).
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    pub retries: u32,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
 
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = EvalFormat::Table)]

@@ -1,7 +1,9 @@
 //! `minutes eval`: measures results against references. `eval transcript`
 //! prints the word and character error rates of transcripts; `eval minutes`
-//! the evidence precision of minutes and their recall of expected facts;
-//! `eval compare` (in [`compare`]) two minutes of the same meetings by a judge.
+//! the evidence precision of minutes and their recall of expected facts,
+//! and with `--judge-llm` a judge's rubric scores of them; `eval compare`
+//! (in [`compare`]) two minutes of the same meetings by a judge. Both reach
+//! their judge through [`judge`].
 //!
 //! Every file is read before anything is scored. A bad file (missing,
 //! unreadable, of an unknown type, or a reference without words) is
@@ -10,13 +12,19 @@
 //! a table with a row missing for a complete one.
 
 mod compare;
+mod judge;
 
 use crate::cli::EvalFormat;
 use crate::error::{Error, ErrorKind, Result};
+use crate::eval::compare::report::RubricInfo;
+use crate::eval::compare::rubric::Rubric;
+use crate::eval::minutes::judge::{self as scoring, JudgeScores, Scorer};
 use crate::eval::minutes::{self, report::Report as MinutesReport};
 use crate::eval::report::Report;
 use crate::eval::{Reference, Script, facts, read};
 use crate::settings::{EvalSettings, MinutesEvalSettings, TranscriptEvalSettings};
+use crate::summarize::schema::Minutes;
+use crate::transcript::Transcript;
 use crate::ui::Printer;
 
 pub fn run(settings: &EvalSettings, printer: &Printer) -> Result<()> {
@@ -67,6 +75,7 @@ fn transcript(s: &TranscriptEvalSettings, printer: &Printer) -> Result<()> {
 }
 
 fn minutes_eval(s: &MinutesEvalSettings, printer: &Printer) -> Result<()> {
+    let started = std::time::Instant::now();
     let mut errors = Vec::new();
     let transcript = read::transcript(&s.transcript)
         .map_err(|e| errors.push(e))
@@ -104,17 +113,107 @@ fn minutes_eval(s: &MinutesEvalSettings, printer: &Printer) -> Result<()> {
         s.transcript.display().to_string(),
         s.expected.as_ref().map(|p| p.display().to_string()),
     );
-    for (path, m) in &documents {
+    let judged: Vec<Option<JudgeScores>> = match &s.judge {
+        Some(j) => judge_all(s, j, &transcript, &documents, &mut report, printer)?
+            .into_iter()
+            .map(Some)
+            .collect(),
+        None => vec![None; documents.len()],
+    };
+    for ((path, m), judge) in documents.iter().zip(judged) {
         let precision = minutes::precision(m, &transcript.segments);
         let recall = facts.as_ref().map(|f| minutes::recall(m, f));
-        // Judge scores (`--judge-llm`) will join each row here.
-        report.push(path.display().to_string(), precision, recall);
+        report.push(path.display().to_string(), precision, recall, judge);
+    }
+    if s.judge.is_some() {
+        report.seconds = Some(started.elapsed().as_secs_f64());
     }
     let out = match s.format {
         EvalFormat::Table => report.to_table(),
         EvalFormat::Json => report.to_json(),
     };
     crate::sink::stdout(out.as_bytes())
+}
+
+/// The judge's scores of every minutes file, in their order; the rubric
+/// and the tokens spent go into `report`. Any file the judge cannot score
+/// fails the run: a mean over the files that happened to succeed is not the
+/// one asked for.
+fn judge_all(
+    s: &MinutesEvalSettings,
+    judge: &crate::settings::JudgeSettings,
+    transcript: &Transcript,
+    documents: &[(&std::path::PathBuf, Minutes)],
+    report: &mut MinutesReport,
+    printer: &Printer,
+) -> Result<Vec<JudgeScores>> {
+    let rubric = Rubric::load_kind(s.rubric.as_deref(), &scoring::SCORE)?;
+    let mut client = judge::JudgeClient::start(judge, printer)?;
+    let temperature = match s.samples {
+        1 => 0.0,
+        _ => scoring::SAMPLING_TEMPERATURE,
+    };
+    let caller = client.caller(scoring::MAX_OUTPUT_TOKENS, temperature);
+    let scorer = Scorer {
+        caller: &caller,
+        rubric: &rubric,
+        label: client.label.clone(),
+        samples: s.samples,
+        redact: client.redact,
+    };
+    printer.status(format!(
+        "scoring {} file(s), {} sample(s) each, with {}{}",
+        documents.len(),
+        s.samples,
+        scorer.label,
+        if scorer.redact {
+            ", personal data replaced"
+        } else {
+            ""
+        }
+    ));
+    let text = transcript.to_txt();
+    let names: Vec<String> = documents
+        .iter()
+        .map(|(p, _)| p.display().to_string())
+        .collect();
+    let answers = client.block_on(futures::future::try_join_all(
+        documents
+            .iter()
+            .zip(&names)
+            .map(|((_, m), name)| scorer.score(name, &text, m)),
+    ));
+    let answers = client.finish(answers)?;
+    let mut replaced = std::collections::BTreeMap::<String, usize>::new();
+    let scores = answers
+        .into_iter()
+        .map(|(samples, counts)| {
+            for (kind, n) in counts {
+                *replaced.entry(kind).or_default() += n;
+            }
+            let (model, url) = (&client.endpoint.model, &client.endpoint.base_url);
+            JudgeScores::new(model.clone(), url.clone(), &samples)
+        })
+        .collect();
+    if !replaced.is_empty() {
+        let kinds: Vec<String> = replaced.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        printer.status(format!(
+            "kept personal data off the judge, restored in its reasoning: {}",
+            kinds.join(", ")
+        ));
+    }
+    let usage = client.usage();
+    printer.status(format!(
+        "{} judge calls, {} prompt ({} cached) + {} completion tokens",
+        usage.calls, usage.prompt_tokens, usage.cached_prompt_tokens, usage.completion_tokens,
+    ));
+    report.rubric = Some(RubricInfo {
+        source: rubric.source.clone(),
+        version: rubric.version.clone(),
+        hash: rubric.hash.clone(),
+    });
+    report.usage = Some(usage);
+    Ok(scores)
 }
 
 fn total_files(s: &MinutesEvalSettings) -> usize {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::{Common, MAX_JOBS, MAX_RETRIES, seconds};
 use crate::cli::{
     EvalCommand, EvalCompareArgs, EvalFormat, EvalMinutesArgs, EvalTranscriptArgs, GlobalArgs,
-    Normalization,
+    JudgeArgs, Normalization,
 };
 use crate::error::{Error, Result};
 use crate::eval::{Normalize, Script};
@@ -41,11 +41,17 @@ pub struct MinutesEvalSettings {
     pub minutes: Vec<PathBuf>,
     pub transcript: PathBuf,
     pub expected: Option<PathBuf>,
+    /// `--judge-llm` and how to reach it; `None`: no rubric scores.
+    pub judge: Option<JudgeSettings>,
+    /// `--samples`: judge answers per file (1 without a judge).
+    pub samples: usize,
+    /// `--rubric`; `None` is the built-in scoring rubric.
+    pub rubric: Option<PathBuf>,
     pub format: EvalFormat,
-    // A judge LLM (`--judge-llm`) will be one more field here, an endpoint
-    // resolved as `summarize` resolves `--llm`; the reference-based scores
-    // above need none.
 }
+
+/// The most answers `--samples` may ask of the judge per file.
+pub const MAX_SAMPLES: usize = 20;
 
 /// Settings of `minutes eval compare`. Whether A and B are files or
 /// directories, and which endpoint the judge choice names, is found by the
@@ -55,11 +61,19 @@ pub struct CompareEvalSettings {
     pub a: PathBuf,
     pub b: PathBuf,
     pub transcript: PathBuf,
-    /// The judge, as asked (`--judge-llm`, `--judge-model`, API keys).
-    pub judge: LlmChoice,
-    pub models_dir: PathBuf,
+    pub judge: JudgeSettings,
     /// `--rubric`; `None` is the built-in rubric.
     pub rubric: Option<PathBuf>,
+    pub format: EvalFormat,
+}
+
+/// An LLM judge as asked for: which one, and how it is reached. Which
+/// endpoint the choice names is found by the command.
+#[derive(Debug)]
+pub struct JudgeSettings {
+    /// The judge, as asked (`--judge-llm`, `--judge-model`, API keys).
+    pub choice: LlmChoice,
+    pub models_dir: PathBuf,
     /// `--jobs`; `None`: 4, or 1 for the bundled model.
     pub jobs: Option<usize>,
     /// `--redact` / `--no-redact`; `None`: on for a judge beyond this machine.
@@ -67,36 +81,63 @@ pub struct CompareEvalSettings {
     /// `--request-timeout`; the default depends on the judge chosen.
     pub request_timeout: Option<Duration>,
     pub retries: u32,
-    pub format: EvalFormat,
 }
 
 impl EvalSettings {
-    /// `global` is read (with the config file) only by `eval compare`,
-    /// the one kind of evaluation that needs an LLM.
+    /// `global` is read (with the config file) only where a judge LLM is
+    /// asked for: by `eval compare`, and by `eval minutes --judge-llm`.
     pub fn resolve(command: EvalCommand, global: &GlobalArgs) -> Result<EvalSettings> {
         match command {
             EvalCommand::Transcript(args) => Ok(EvalSettings::Transcript(
                 TranscriptEvalSettings::resolve(args)?,
             )),
-            EvalCommand::Minutes(args) => {
-                let EvalMinutesArgs {
-                    minutes,
-                    transcript,
-                    expected,
-                    format,
-                } = args;
-                Ok(EvalSettings::Minutes(MinutesEvalSettings {
-                    minutes,
-                    transcript,
-                    expected,
-                    format,
-                }))
-            }
+            EvalCommand::Minutes(args) => Ok(EvalSettings::Minutes(MinutesEvalSettings::resolve(
+                args, global,
+            )?)),
             EvalCommand::Compare(args) => Ok(EvalSettings::Compare(CompareEvalSettings::resolve(
                 args,
                 &Common::resolve(global)?,
             )?)),
         }
+    }
+}
+
+impl MinutesEvalSettings {
+    /// The config file is read only when a judge is asked for.
+    fn resolve(args: EvalMinutesArgs, global: &GlobalArgs) -> Result<MinutesEvalSettings> {
+        let EvalMinutesArgs {
+            minutes,
+            transcript,
+            expected,
+            judge_llm,
+            samples,
+            rubric,
+            judge,
+            format,
+        } = args;
+        let samples = samples.unwrap_or(1);
+        if !(1..=MAX_SAMPLES).contains(&samples) {
+            return Err(Error::usage(format!(
+                "--samples must be between 1 and {MAX_SAMPLES}, not {samples}"
+            )));
+        }
+        let judge = match judge_llm {
+            Some(llm) => Some(JudgeSettings::resolve(
+                llm,
+                judge,
+                &Common::resolve(global)?,
+            )?),
+            None => None,
+        };
+        Ok(MinutesEvalSettings {
+            minutes,
+            transcript,
+            expected,
+            judge,
+            samples,
+            rubric,
+            format,
+        })
     }
 }
 
@@ -107,14 +148,30 @@ impl CompareEvalSettings {
             b,
             transcript,
             judge_llm,
-            judge_model,
             rubric,
+            judge,
+            format,
+        } = args;
+        Ok(CompareEvalSettings {
+            a,
+            b,
+            transcript,
+            judge: JudgeSettings::resolve(judge_llm, judge, common)?,
+            rubric,
+            format,
+        })
+    }
+}
+
+impl JudgeSettings {
+    fn resolve(judge_llm: String, args: JudgeArgs, common: &Common) -> Result<JudgeSettings> {
+        let JudgeArgs {
+            judge_model,
             jobs,
             redact,
             no_redact,
             request_timeout,
             retries,
-            format,
         } = args;
         if jobs.is_some_and(|j| !(1..=MAX_JOBS).contains(&j)) {
             return Err(Error::usage(format!(
@@ -127,12 +184,9 @@ impl CompareEvalSettings {
                 "--retries must be at most {MAX_RETRIES}, not {retries}"
             )));
         }
-        Ok(CompareEvalSettings {
-            a,
-            b,
-            transcript,
+        Ok(JudgeSettings {
             // The judge is always named: it is never the summariser's LLM by default.
-            judge: LlmChoice {
+            choice: LlmChoice {
                 llm: Some(judge_llm),
                 model: judge_model,
                 key: crate::env::llm_api_key()
@@ -141,7 +195,6 @@ impl CompareEvalSettings {
                 openai_key: crate::env::openai_api_key().map(Secret::new),
             },
             models_dir: common.models_dir.clone(),
-            rubric,
             jobs,
             redact: match (redact, no_redact) {
                 (true, _) => Some(true),
@@ -152,7 +205,6 @@ impl CompareEvalSettings {
                 .map(|t| seconds("--request-timeout", t))
                 .transpose()?,
             retries,
-            format,
         })
     }
 }

@@ -29,7 +29,9 @@ mod eval;
 mod summarize;
 
 pub use commands::{ModelsSettings, ProbeSettings, ServeSettings, SpeakSettings};
-pub use eval::{CompareEvalSettings, EvalSettings, MinutesEvalSettings, TranscriptEvalSettings};
+pub use eval::{
+    CompareEvalSettings, EvalSettings, JudgeSettings, MinutesEvalSettings, TranscriptEvalSettings,
+};
 pub use summarize::{SummarizeSettings, SummaryTuning};
 
 /// The config file's contents (`$XDG_CONFIG_HOME/minutes/config.yaml`).

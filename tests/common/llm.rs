@@ -2,8 +2,9 @@
 //! by the test, answering like a diligent model would (it carries every
 //! planted `TOKEN-n` of its input into its notes) and injecting the faults a
 //! test asks for. As the judge of `eval compare` it prefers the minutes
-//! holding a marker, or whatever is shown first. It records every request
-//! for assertions.
+//! holding a marker, or whatever is shown first; as the judge of `eval
+//! minutes` it gives the scores a test sets (both in [`judge`]). It records
+//! every request for assertions.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -11,6 +12,11 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+// Beside this file, however it is included (the bench example takes it by path).
+#[path = "judge.rs"]
+pub mod judge;
+pub use judge::Judge;
 
 #[derive(Debug, Clone)]
 pub struct Seen {
@@ -49,18 +55,14 @@ pub struct Faults {
     /// How the judge of `eval compare` (schema `judgement`) answers;
     /// `None`: always "tie".
     pub judge: Option<Judge>,
-    /// Judge answers, and the repairs asked for them, are not JSON.
+    /// Judge answers (`judgement` and `scores`), and the repairs asked
+    /// for them, are not JSON.
     pub judge_garbage: bool,
-}
-
-/// A judge's way of answering, from the minutes shown `<first>` and `<second>`.
-#[derive(Debug, Clone)]
-pub enum Judge {
-    /// Picks the minutes that contain this text, in whichever place they
-    /// are shown: consistent across orders.
-    Prefers(String),
-    /// Always "first": pure position bias.
-    AlwaysFirst,
+    /// How the scoring judge of `eval minutes` (schema `scores`) answers:
+    /// the n-th answer gives the n-th list (cycling) as the scores of the
+    /// criteria in the rubric's order; a shorter list leaves the rest out.
+    /// Empty: every criterion 3.
+    pub scores: Vec<Vec<u8>>,
 }
 
 #[derive(Default)]
@@ -68,6 +70,8 @@ struct State {
     faults: Faults,
     seen: Vec<Seen>,
     fired: Vec<&'static str>,
+    /// Scoring answers given so far.
+    scored: usize,
 }
 
 pub struct FakeLlm {
@@ -126,6 +130,7 @@ fn stage_of(body: &Value) -> String {
         "merged_notes" => "collapse",
         "minutes" => "reduce",
         "judgement" => "judge",
+        "scores" => "score",
         _ if system.contains("proofread") => "correct",
         _ if system.contains("You merge meeting notes") => "collapse",
         _ if system.contains("You write the minutes") => "reduce",
@@ -325,7 +330,7 @@ impl Respond for Responder {
             ResponseTemplate::new(code).set_body_json(
                 json!({"error": {"message": "down for maintenance", "type": "server_error"}}),
             )
-        } else if f.judge_garbage && body["response_format"]["json_schema"]["name"] == "judgement" {
+        } else if f.judge_garbage && (stage == "judge" || stage == "score") {
             answer(
                 "I would say the first one, mostly. Hope this helps!",
                 "stop",
@@ -388,18 +393,10 @@ impl Respond for Responder {
                     let notes = bounded(map_notes(&f, &user), &body);
                     answer(&notes.to_string(), "stop", &body)
                 }
-                "judge" => {
-                    let first = between(&user, "<first>", "</first>");
-                    let second = between(&user, "<second>", "</second>");
-                    let better = match &f.judge {
-                        Some(Judge::AlwaysFirst) => "first",
-                        Some(Judge::Prefers(m)) if first.contains(m.as_str()) => "first",
-                        Some(Judge::Prefers(m)) if second.contains(m.as_str()) => "second",
-                        _ => "tie",
-                    };
-                    let reasoning = format!("Both were read against the transcript; {better}.");
-                    let verdict = json!({"reasoning": reasoning, "better": better});
-                    answer(&verdict.to_string(), "stop", &body)
+                "judge" => answer(&judge::verdict(&f, &user), "stop", &body),
+                "score" => {
+                    st.scored += 1;
+                    answer(&judge::scores(&f, st.scored - 1), "stop", &body)
                 }
                 "repair" => {
                     let broken = between(&user, "<json>", "</json>");

@@ -8,10 +8,7 @@
 //! machine. Any pair the judge cannot answer fails the run: a win rate over
 //! the pairs that happened to succeed would not be the win rate asked for.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-use tokio::sync::Semaphore;
+use std::time::Instant;
 
 use crate::cli::EvalFormat;
 use crate::error::{Error, ErrorKind, Result};
@@ -21,68 +18,27 @@ use crate::eval::compare::report::{JudgeInfo, PairResult, Report, RubricInfo};
 use crate::eval::compare::rubric::{self, Rubric};
 use crate::eval::minutes::read as minutes_file;
 use crate::eval::read;
-use crate::llm::local::LocalServer;
-use crate::llm::openai::OpenAiLlm;
-use crate::llm::retry::RetryPolicy;
-use crate::llm::select::{Endpoint, select};
-use crate::llm::{UsageBook, is_loopback};
 use crate::settings::CompareEvalSettings;
-use crate::summarize::call::Caller;
 use crate::ui::Printer;
 
-/// Judge calls in flight at once by default (one for the bundled model,
-/// which answers one request at a time).
-const DEFAULT_JOBS: usize = 4;
+use super::judge::JudgeClient;
 
 pub fn run(s: &CompareEvalSettings, printer: &Printer) -> Result<()> {
     let started = Instant::now();
     let pairs = pairs::find(&s.a, &s.b, &s.transcript).map_err(|e| all(e, printer))?;
     let shown = read_pairs(&pairs, printer)?;
     let rubric = Rubric::load(s.rubric.as_deref())?;
-    let endpoint = select(&s.judge, &s.models_dir).map_err(judge_flags)?;
-    let redact = s
-        .redact
-        .unwrap_or(endpoint.local.is_none() && !is_loopback(&endpoint.base_url));
+    let mut client = JudgeClient::start(&s.judge, printer)?;
+    let redact = client.redact;
     let shown: Vec<Shown> = shown
         .into_iter()
         .map(|(t, a, b)| Shown::new(t, a, b, redact))
         .collect();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::internal(format!("async runtime: {e}")))?;
-    let mut local = match &endpoint.local {
-        Some(model) => {
-            printer.status(format!("starting the local model {}", model.display()));
-            Some(LocalServer::start(model, None)?)
-        }
-        None => None,
-    };
-    let (url, key) = match &local {
-        Some(server) => (server.base_url.clone(), server.token.clone()),
-        None => (endpoint.base_url.clone(), endpoint.key.clone()),
-    };
-    let usage = Arc::new(UsageBook::default());
-    let llm = OpenAiLlm::new(
-        &url,
-        &endpoint.model,
-        &key,
-        retry(s, &endpoint),
-        usage.clone(),
-    )?;
-    let default_jobs = if local.is_some() { 1 } else { DEFAULT_JOBS };
-    let permits = Semaphore::new(s.jobs.unwrap_or(default_jobs));
-    let caller = Caller {
-        llm: &llm,
-        permits: &permits,
-        max_output_tokens: judge::MAX_OUTPUT_TOKENS,
-        temperature: 0.0,
-        seed: None,
-    };
+    let caller = client.caller(judge::MAX_OUTPUT_TOKENS, 0.0);
     let judge = Judge {
         caller: &caller,
         rubric: &rubric,
-        label: format!("{} at {}", endpoint.model, endpoint.base_url),
+        label: client.label.clone(),
     };
     printer.status(format!(
         "judging {} pair(s) in both orders with {}{}",
@@ -94,21 +50,13 @@ pub fn run(s: &CompareEvalSettings, printer: &Printer) -> Result<()> {
             ""
         }
     ));
-    let judgements = runtime.block_on(futures::future::try_join_all(
+    let judgements = client.block_on(futures::future::try_join_all(
         pairs
             .iter()
             .zip(&shown)
             .map(|(p, t)| judge.pair(&p.name, t)),
     ));
-    let judgements = judgements.map_err(|e| match local.as_mut().is_some_and(|l| !l.alive()) {
-        true => Error::new(
-            ErrorKind::Unavailable,
-            "the local model server stopped unexpectedly while judging",
-        )
-        .with_hint("run with -vv to see its log; it may have run out of memory"),
-        false => e,
-    })?;
-    drop(local);
+    let judgements = client.finish(judgements)?;
     report_redactions(&shown, printer);
     let results: Vec<PairResult> = pairs
         .iter()
@@ -118,7 +66,7 @@ pub fn run(s: &CompareEvalSettings, printer: &Printer) -> Result<()> {
             PairResult::new(p.name.clone(), path(&p.a), path(&p.b), j)
         })
         .collect();
-    let total = usage.total();
+    let total = client.usage();
     let seconds = started.elapsed().as_secs_f64();
     printer.status(format!(
         "judged {} pair(s) in {seconds:.1} s: {} judge calls, {} prompt ({} cached) + {} completion tokens",
@@ -130,8 +78,8 @@ pub fn run(s: &CompareEvalSettings, printer: &Printer) -> Result<()> {
     ));
     let report = Report::new(
         JudgeInfo {
-            url: endpoint.base_url.clone(),
-            model: endpoint.model.clone(),
+            url: client.endpoint.base_url.clone(),
+            model: client.endpoint.model.clone(),
         },
         RubricInfo {
             source: rubric.source.clone(),
@@ -181,32 +129,6 @@ fn all(mut errors: Vec<Error>, printer: &Printer) -> Error {
     }
     let kind = errors.first().map_or(ErrorKind::Internal, Error::kind);
     Error::new(kind, format!("{} faults in the inputs", errors.len()))
-}
-
-/// `select` speaks of `--llm` and `--llm-model`; here they are the judge's flags.
-fn judge_flags(e: Error) -> Error {
-    let rename = |s: &str| {
-        s.replace("--llm-model", "\u{0}")
-            .replace("--llm", "--judge-llm")
-            .replace('\u{0}', "--judge-model")
-    };
-    let renamed = Error::new(e.kind(), rename(e.message()));
-    match e.hint() {
-        Some(h) => renamed.with_hint(rename(h)),
-        None => renamed,
-    }
-}
-
-/// The retry policy of `summarize`, with the same defaults.
-fn retry(s: &CompareEvalSettings, endpoint: &Endpoint) -> RetryPolicy {
-    let default_timeout = if endpoint.local.is_some() { 1800 } else { 300 };
-    RetryPolicy {
-        request_timeout: s
-            .request_timeout
-            .unwrap_or(Duration::from_secs(default_timeout)),
-        max_attempts: s.retries + 1,
-        ..RetryPolicy::default()
-    }
 }
 
 fn report_redactions(shown: &[Shown], printer: &Printer) {

@@ -4,6 +4,8 @@
 //! (`version`, `system`, `user`), built in from `prompts/judge/compare.yaml`
 //! and replaceable with `--rubric`, so judging experiments are as easy as
 //! prompt experiments; its version and hash are recorded with the results.
+//! The scoring rubric of `eval minutes --judge-llm` ([`crate::eval::minutes::judge`],
+//! `prompts/judge/score.yaml`) is loaded the same way, as another [`Kind`].
 //!
 //! Minutes are shown as a compact rendering of their content: title,
 //! summary, decisions, action items with owner and due date, open
@@ -22,10 +24,18 @@ use crate::llm::Schema;
 use crate::summarize::prompts::{Messages, fill};
 use crate::summarize::schema::Minutes;
 
-const BUILT_IN: &str = include_str!("../../../prompts/judge/compare.yaml");
+/// A kind of rubric: the built-in text, and the placeholders its user
+/// message must carry.
+pub struct Kind {
+    pub built_in: &'static str,
+    pub placeholders: &'static [&'static str],
+}
 
-/// The placeholders a rubric's user message must carry.
-const PLACEHOLDERS: [&str; 3] = ["transcript", "first", "second"];
+/// The rubric of `eval compare`.
+const COMPARE: Kind = Kind {
+    built_in: include_str!("../../../prompts/judge/compare.yaml"),
+    placeholders: &["transcript", "first", "second"],
+};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -48,14 +58,19 @@ pub struct Rubric {
 }
 
 impl Rubric {
-    /// The rubric in `path`, or the built-in one.
+    /// The comparison rubric in `path`, or the built-in one.
     pub fn load(path: Option<&Path>) -> Result<Rubric> {
+        Rubric::load_kind(path, &COMPARE)
+    }
+
+    /// A rubric of `kind` in `path`, or its built-in one.
+    pub fn load_kind(path: Option<&Path>, kind: &Kind) -> Result<Rubric> {
         let (text, source) = match path {
             Some(p) => (
                 std::fs::read_to_string(p).map_err(|e| Error::read(p, &e))?,
                 p.display().to_string(),
             ),
-            None => (BUILT_IN.to_string(), "built-in".to_string()),
+            None => (kind.built_in.to_string(), "built-in".to_string()),
         };
         let invalid = |why: String| match path {
             Some(p) => Error::file(ErrorKind::Config, p, why),
@@ -63,14 +78,16 @@ impl Rubric {
         };
         let file: RubricFile = serde_norway::from_str(&text)
             .map_err(|e| invalid(format!("invalid rubric file: {e}")))?;
-        if let Some(missing) = PLACEHOLDERS
+        let shown = |p: &&str| format!("{{{{{p}}}}}");
+        if let Some(missing) = kind
+            .placeholders
             .iter()
-            .find(|p| !file.user.contains(&format!("{{{{{p}}}}}")))
+            .find(|p| !file.user.contains(&shown(p)))
         {
+            let all: Vec<String> = kind.placeholders.iter().map(shown).collect();
             return Err(
-                invalid(format!("its user message lacks {{{{{missing}}}}}")).with_hint(
-                    "a rubric's user message shows {{transcript}}, {{first}} and {{second}}",
-                ),
+                invalid(format!("its user message lacks {}", shown(missing)))
+                    .with_hint(format!("a rubric's user message shows {}", all.join(", "))),
             );
         }
         let version = crate::summarize::prompts::version_text(&file.version);
@@ -86,11 +103,16 @@ impl Rubric {
     /// The request for one order: the transcript, then the minutes shown
     /// first and second.
     pub fn messages(&self, transcript: &str, first: &str, second: &str) -> Messages {
-        let vars = [
-            ("transcript", transcript.trim_end()),
-            ("first", first.trim_end()),
-            ("second", second.trim_end()),
-        ];
+        self.fill(&[
+            ("transcript", transcript),
+            ("first", first),
+            ("second", second),
+        ])
+    }
+
+    /// The request with each `{{name}}` replaced by its text.
+    pub fn fill(&self, vars: &[(&str, &str)]) -> Messages {
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.trim_end())).collect();
         Messages {
             system: fill(&self.file.system, &vars),
             examples: Vec::new(),

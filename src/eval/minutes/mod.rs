@@ -17,9 +17,10 @@
 //! Both are numbers a script can compare between two runs of `summarize`
 //! (another model, prompt set or chunk size). Whether an item says
 //! something true but unexpected, or says it well, needs a reader or a
-//! judge LLM: that is a separate score (a `--judge-llm` to come), added
-//! next to these in the report, not mixed into them.
+//! judge LLM: that is a separate score ([`judge`], with `--judge-llm`),
+//! added next to these in the report, not mixed into them.
 
+pub mod judge;
 pub mod read;
 pub mod report;
 

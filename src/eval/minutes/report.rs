@@ -3,12 +3,21 @@
 //! expected item's match for scripts. Rates are fractions; a rate over
 //! nothing (no items, nothing of a kind expected) is `null` in JSON and `-`
 //! in the table, never 0 or 1.
+//!
+//! With a judge (`--judge-llm`) each row also has the rubric scores: the
+//! overall mean ± spread and each criterion's mean in the table, every
+//! sample's scores and the first sample's reasoning in JSON, and the
+//! document says which rubric was used, what it cost and how long it took.
+//! Without one, a row's `judge` is `null` and those top-level fields are absent.
 
 use serde::Serialize;
 
+use super::judge::{CRITERIA, JudgeScores};
 use super::{FactScores, Match, Precision, Recall, Tally};
+use crate::eval::compare::report::RubricInfo;
 use crate::eval::matching::MATCH_THRESHOLD;
 use crate::eval::report::aligned;
+use crate::llm::Usage;
 
 /// One JSON document for a transcript, its facts and the minutes scored.
 #[derive(Debug, Serialize)]
@@ -18,7 +27,16 @@ pub struct Report {
     pub expected: Option<String>,
     /// The least similarity at which an item states an expected fact.
     pub threshold: f64,
+    /// The judge's rubric; only with a judge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rubric: Option<RubricInfo>,
     pub results: Vec<Row>,
+    /// Tokens the judge spent; only with a judge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    /// Wall time of the evaluation; only with a judge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
 }
 
 /// The scores of one minutes file.
@@ -30,6 +48,8 @@ pub struct Row {
     pub owners: Option<Tally>,
     pub dues: Option<Tally>,
     pub matches: Vec<Match>,
+    /// The judge's rubric scores; `None` without `--judge-llm`.
+    pub judge: Option<JudgeScores>,
 }
 
 impl Report {
@@ -38,11 +58,20 @@ impl Report {
             transcript,
             expected,
             threshold: MATCH_THRESHOLD,
+            rubric: None,
             results: Vec::new(),
+            usage: None,
+            seconds: None,
         }
     }
 
-    pub fn push(&mut self, file: String, precision: Precision, facts: Option<FactScores>) {
+    pub fn push(
+        &mut self,
+        file: String,
+        precision: Precision,
+        facts: Option<FactScores>,
+        judge: Option<JudgeScores>,
+    ) {
         let (recall, owners, dues, matches) = match facts {
             Some(f) => (Some(f.recall), Some(f.owners), Some(f.dues), f.matches),
             None => (None, None, None, Vec::new()),
@@ -54,6 +83,7 @@ impl Report {
             owners,
             dues,
             matches,
+            judge,
         });
     }
 
@@ -65,12 +95,18 @@ impl Report {
     }
 
     /// One line per minutes file under a header; rates to 4 places, owners
-    /// and dues as `correct/given`. The recall columns only with facts.
+    /// and dues as `correct/given`. The recall columns only with facts;
+    /// the judge's (scores to 2 places) only with a judge.
     pub fn to_table(&self) -> String {
         let facts = self.expected.is_some();
+        let judged = self.results.iter().any(|r| r.judge.is_some());
         let mut header = vec!["file", "items", "supported", "precision"];
         if facts {
             header.extend(["decisions", "actions", "questions", "owners", "dues"]);
+        }
+        if judged {
+            header.push("judge");
+            header.extend(CRITERIA);
         }
         let mut rows = vec![header.into_iter().map(str::to_string).collect::<Vec<_>>()];
         for r in &self.results {
@@ -90,6 +126,15 @@ impl Report {
                     tally(r.owners),
                     tally(r.dues),
                 ]);
+            }
+            if judged {
+                match &r.judge {
+                    Some(j) => {
+                        row.push(format!("{:.2}±{:.2}", j.overall.mean, j.overall.spread));
+                        row.extend(j.criteria.values().map(|c| format!("{:.2}", c.mean)));
+                    }
+                    None => row.extend(std::iter::repeat_n("-".to_string(), 1 + CRITERIA.len())),
+                }
             }
             rows.push(row);
         }
@@ -148,8 +193,8 @@ mod tests {
             dues: Tally::default(),
             matches: Vec::new(),
         };
-        r.push("a.json".into(), precision(3, 2), Some(facts));
-        r.push("empty.md".into(), precision(0, 0), None);
+        r.push("a.json".into(), precision(3, 2), Some(facts), None);
+        r.push("empty.md".into(), precision(0, 0), None, None);
         assert_eq!(
             r.to_table(),
             "file      items  supported  precision  decisions  actions  questions  owners  dues\n\
@@ -168,6 +213,8 @@ mod tests {
             serde_json::Value::Null
         );
         assert_eq!(v["results"][1]["recall"], serde_json::Value::Null);
+        assert_eq!(v["results"][1]["judge"], serde_json::Value::Null);
+        assert!(v.get("usage").is_none() && v.get("rubric").is_none());
         let plain = Report::new("t.json".into(), None);
         assert_eq!(plain.to_table(), "file  items  supported  precision\n");
     }

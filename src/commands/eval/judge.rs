@@ -1,0 +1,147 @@
+//! The judge LLM of `eval compare` and `eval minutes --judge-llm`, reached
+//! as `summarize` reaches its LLM: the same selection (a URL, OpenAI, or the
+//! bundled model, started here and stopped when the judge is dropped), the
+//! same client, retry policy and usage accounting, and one semaphore of
+//! `--jobs` permits for every call. Kept apart from both commands so that
+//! neither calls the other and both judges behave alike.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::llm::local::LocalServer;
+use crate::llm::openai::OpenAiLlm;
+use crate::llm::retry::RetryPolicy;
+use crate::llm::select::{Endpoint, select};
+use crate::llm::{Usage, UsageBook, is_loopback};
+use crate::settings::JudgeSettings;
+use crate::summarize::call::Caller;
+use crate::ui::Printer;
+
+/// Judge calls in flight at once by default (one for the bundled model,
+/// which answers one request at a time).
+const DEFAULT_JOBS: usize = 4;
+
+/// A judge ready to be asked, with its runtime.
+pub struct JudgeClient {
+    /// The endpoint as chosen (`local` for the bundled model's URL).
+    pub endpoint: Endpoint,
+    /// Whether personal data is replaced before the judge sees it.
+    pub redact: bool,
+    /// `MODEL at URL`, for messages.
+    pub label: String,
+    llm: OpenAiLlm,
+    usage: Arc<UsageBook>,
+    permits: Semaphore,
+    local: Option<LocalServer>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl JudgeClient {
+    /// Resolves the judge and, for the bundled model, starts its server.
+    pub fn start(s: &JudgeSettings, printer: &Printer) -> Result<JudgeClient> {
+        let endpoint = select(&s.choice, &s.models_dir).map_err(judge_flags)?;
+        let redact = s
+            .redact
+            .unwrap_or(endpoint.local.is_none() && !is_loopback(&endpoint.base_url));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::internal(format!("async runtime: {e}")))?;
+        let local = match &endpoint.local {
+            Some(model) => {
+                printer.status(format!("starting the local model {}", model.display()));
+                Some(LocalServer::start(model, None)?)
+            }
+            None => None,
+        };
+        let (url, key) = match &local {
+            Some(server) => (server.base_url.clone(), server.token.clone()),
+            None => (endpoint.base_url.clone(), endpoint.key.clone()),
+        };
+        let usage = Arc::new(UsageBook::default());
+        let llm = OpenAiLlm::new(
+            &url,
+            &endpoint.model,
+            &key,
+            retry(s, &endpoint),
+            usage.clone(),
+        )?;
+        let default_jobs = if local.is_some() { 1 } else { DEFAULT_JOBS };
+        Ok(JudgeClient {
+            label: format!("{} at {}", endpoint.model, endpoint.base_url),
+            endpoint,
+            redact,
+            llm,
+            usage,
+            permits: Semaphore::new(s.jobs.unwrap_or(default_jobs)),
+            local,
+            runtime,
+        })
+    }
+
+    /// The structured call through the shared permits.
+    pub fn caller(&self, max_output_tokens: u32, temperature: f32) -> Caller<'_, OpenAiLlm> {
+        Caller {
+            llm: &self.llm,
+            permits: &self.permits,
+            max_output_tokens,
+            temperature,
+            seed: None,
+        }
+    }
+
+    /// Runs the judging to its end on the judge's runtime.
+    pub fn block_on<T>(&self, work: impl Future<Output = T>) -> T {
+        self.runtime.block_on(work)
+    }
+
+    /// The outcome of judging; a failure of the bundled server is named as
+    /// such rather than as the refused request it caused. The server is
+    /// stopped either way.
+    pub fn finish<T>(&mut self, outcome: Result<T>) -> Result<T> {
+        let died = self.local.as_mut().is_some_and(|l| !l.alive());
+        self.local = None;
+        match (outcome, died) {
+            (Err(_), true) => Err(Error::new(
+                ErrorKind::Unavailable,
+                "the local model server stopped unexpectedly while judging",
+            )
+            .with_hint("run with -vv to see its log; it may have run out of memory")),
+            (outcome, _) => outcome,
+        }
+    }
+
+    /// Tokens spent so far.
+    pub fn usage(&self) -> Usage {
+        self.usage.total()
+    }
+}
+
+/// `select` speaks of `--llm` and `--llm-model`; here they are the judge's flags.
+fn judge_flags(e: Error) -> Error {
+    let rename = |s: &str| {
+        s.replace("--llm-model", "\u{0}")
+            .replace("--llm", "--judge-llm")
+            .replace('\u{0}', "--judge-model")
+    };
+    let renamed = Error::new(e.kind(), rename(e.message()));
+    match e.hint() {
+        Some(h) => renamed.with_hint(rename(h)),
+        None => renamed,
+    }
+}
+
+/// The retry policy of `summarize`, with the same defaults.
+fn retry(s: &JudgeSettings, endpoint: &Endpoint) -> RetryPolicy {
+    let default_timeout = if endpoint.local.is_some() { 1800 } else { 300 };
+    RetryPolicy {
+        request_timeout: s
+            .request_timeout
+            .unwrap_or(Duration::from_secs(default_timeout)),
+        max_attempts: s.retries + 1,
+        ..RetryPolicy::default()
+    }
+}
