@@ -10,15 +10,6 @@ use serde_json::Value;
 use crate::common::llm::{FakeLlm, Faults, Judge, last_user};
 use crate::common::*;
 
-const TRANSCRIPT: &str = r#"{
-  "source": "sync.wav", "model": "base.en", "language": "en", "duration": 10.0,
-  "segments": [
-    { "start": 0.0, "end": 5.0, "text": " We ship version 2.4 on March 14.", "speaker": "S1" },
-    { "start": 5.0, "end": 10.0, "text": " Jin, please update the changelog by Wednesday.", "speaker": "S2" }
-  ]
-}
-"#;
-
 /// Minutes whose summary carries `marker`, with an evidence quote the
 /// judge must not be shown.
 fn marked(marker: &str) -> String {
@@ -61,7 +52,7 @@ fn one_pair(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     (
         write(dir, "a.json", &marked("MARK-A")),
         write(dir, "b.json", &marked("MARK-B")),
-        write(dir, "sync.json", TRANSCRIPT),
+        write(dir, "sync.json", SYNC_TRANSCRIPT),
     )
 }
 
@@ -163,7 +154,7 @@ fn directories_pair_by_name_and_give_totals_with_an_interval() {
     write(d, "b/one.json", &marked("plain"));
     write(d, "a/two.json", &marked("plain"));
     write(d, "b/two.json", &marked("MARK-A"));
-    write(d, "t/one.json", TRANSCRIPT);
+    write(d, "t/one.json", SYNC_TRANSCRIPT);
     write(d, "t/two.txt", "We ship version 2.4 on March 14.\n");
     let llm = FakeLlm::start(Faults {
         judge: Some(Judge::Prefers("MARK-A".into())),

@@ -10,15 +10,6 @@ use serde_json::Value;
 use crate::common::llm::{FakeLlm, Faults, last_user};
 use crate::common::*;
 
-const TRANSCRIPT: &str = r#"{
-  "source": "sync.wav", "model": "base.en", "language": "en", "duration": 10.0,
-  "segments": [
-    { "start": 0.0, "end": 5.0, "text": " We ship version 2.4 on March 14.", "speaker": "S1" },
-    { "start": 5.0, "end": 10.0, "text": " Jin, please update the changelog by Wednesday.", "speaker": "S2" }
-  ]
-}
-"#;
-
 const MINUTES: &str = r#"{"minutes": {
   "title": "Release sync",
   "summary": ["Version 2.4 ships on March 14."],
@@ -34,7 +25,7 @@ const MINUTES: &str = r#"{"minutes": {
 fn meeting() -> tempfile::TempDir {
     let dir = scratch();
     for (name, text) in [
-        ("sync.json", TRANSCRIPT),
+        ("sync.json", SYNC_TRANSCRIPT),
         ("a.json", MINUTES),
         ("b.json", MINUTES),
     ] {
@@ -56,12 +47,7 @@ fn judged(dir: &Path, llm: &FakeLlm, args: &[&str]) -> std::process::Output {
 }
 
 fn json_of(out: &std::process::Output) -> Value {
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr_of(out));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn f(v: &Value) -> f64 {
-    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+    serde_json::from_str(&success(out)).unwrap()
 }
 
 #[test]
@@ -89,13 +75,13 @@ fn fixed_answers_give_exact_means_and_the_judge_reads_transcript_and_minutes() {
             ("language", 1),
         ] {
             let c = &j["criteria"][name];
-            assert_eq!(f(&c["mean"]), f64::from(score), "{name}");
-            assert_eq!(f(&c["spread"]), 0.0, "{name}");
+            assert_eq!(number(&c["mean"]), f64::from(score), "{name}");
+            assert_eq!(number(&c["spread"]), 0.0, "{name}");
             assert_eq!(c["scores"], serde_json::json!([score]), "{name}");
             assert_eq!(j["reasoning"][name], "ok", "{name}");
         }
-        assert_eq!(f(&j["overall"]["mean"]), 3.0);
-        assert_eq!(f(&j["overall"]["spread"]), 0.0);
+        assert_eq!(number(&j["overall"]["mean"]), 3.0);
+        assert_eq!(number(&j["overall"]["spread"]), 0.0);
         // The scores without a judge are still there.
         assert_eq!(r["precision"]["items"], 2);
     }
@@ -177,18 +163,18 @@ fn samples_give_the_mean_and_the_sample_standard_deviation() {
         .collect();
     scores.sort();
     assert_eq!(scores, [3, 4, 5]);
-    assert_eq!(f(&faith["mean"]), 4.0);
-    assert!((f(&faith["spread"]) - 1.0).abs() < 1e-12);
-    assert_eq!(f(&j["criteria"]["coverage"]["spread"]), 0.0);
+    assert_eq!(number(&faith["mean"]), 4.0);
+    assert!((number(&faith["spread"]) - 1.0).abs() < 1e-12);
+    assert_eq!(number(&j["criteria"]["coverage"]["spread"]), 0.0);
     // Language 5, 4, 3: mean 4, deviation 1. Per sample 5.0, 4.4, 4.4:
     // mean 4.6, deviation sqrt((0.16 + 0.04 + 0.04) / 2) = sqrt(0.12).
-    assert_eq!(f(&j["criteria"]["language"]["mean"]), 4.0);
-    assert!((f(&j["overall"]["mean"]) - 4.6).abs() < 1e-12);
-    assert!((f(&j["overall"]["spread"]) - 0.12f64.sqrt()).abs() < 1e-12);
+    assert_eq!(number(&j["criteria"]["language"]["mean"]), 4.0);
+    assert!((number(&j["overall"]["mean"]) - 4.6).abs() < 1e-12);
+    assert!((number(&j["overall"]["spread"]) - 0.12f64.sqrt()).abs() < 1e-12);
     assert_eq!(v["usage"]["calls"], 3);
     // Sampled: not at temperature 0, where the answers would be copies.
     for s in llm.seen() {
-        assert!(f(&s.body["temperature"]) > 0.0, "{}", s.body);
+        assert!(number(&s.body["temperature"]) > 0.0, "{}", s.body);
     }
 }
 

@@ -102,10 +102,6 @@ fn eval_json(dir: &Path, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn f(v: &Value) -> f64 {
-    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
-}
-
 #[test]
 fn json_minutes_get_exact_precision_and_recall() {
     let dir = meeting();
@@ -147,13 +143,13 @@ fn json_minutes_get_exact_precision_and_recall() {
     assert_eq!(m.len(), 5);
     assert_eq!(m[0]["kind"], "decision");
     assert_eq!(m[0]["found"], "Version 2.4 ships on March 14");
-    assert_eq!(f(&m[0]["similarity"]), 10.0 / 13.0);
+    assert_eq!(number(&m[0]["similarity"]), 10.0 / 13.0);
     assert_eq!(
         (&m[1]["found"], &m[1]["similarity"]),
         (&Value::Null, &Value::Null)
     );
     assert_eq!(m[3]["found"], "Order a cake for the launch");
-    assert_eq!(f(&m[3]["similarity"]), 4.0 / 7.0);
+    assert_eq!(number(&m[3]["similarity"]), 4.0 / 7.0);
     assert_eq!(m[3]["owner_correct"], false);
     assert_eq!(m[4]["kind"], "open_question");
     assert_eq!(m[4]["found"], Value::Null);
@@ -175,7 +171,7 @@ fn markdown_minutes_have_no_support_but_are_matched() {
     // The question is there now: {is, sign, off, from, legal, still,
     // needed} against {do, we, still, need, sign, off, from, legal}: 10/15.
     assert_eq!(r["recall"]["open_questions"]["recall"], 1.0);
-    assert_eq!(f(&r["matches"][4]["similarity"]), 10.0 / 15.0);
+    assert_eq!(number(&r["matches"][4]["similarity"]), 10.0 / 15.0);
     assert_eq!(r["recall"]["decisions"]["recall"], 0.5);
     assert_eq!(r["owners"]["correct"], 1);
     assert_eq!(r["dues"]["correct"], 1);
@@ -250,7 +246,7 @@ fn korean_facts_match_by_characters_and_owners_without_honorifics() {
     let r = &v["results"][0];
     assert_eq!(r["precision"]["precision"], 1.0);
     // 배포는다음주화요일 (8 bigrams) in 신규모듈배포는다음주화요일에한다 (15).
-    assert_eq!(f(&r["matches"][0]["similarity"]), 16.0 / 23.0);
+    assert_eq!(number(&r["matches"][0]["similarity"]), 16.0 / 23.0);
     assert_eq!(r["recall"]["decisions"]["recall"], 1.0);
     assert_eq!(r["owners"], serde_json::json!({"given": 1, "correct": 1}));
     assert_eq!(r["dues"], serde_json::json!({"given": 1, "correct": 1}));

@@ -252,3 +252,18 @@ pub fn success(out: &std::process::Output) -> String {
     );
     String::from_utf8(out.stdout.clone()).unwrap()
 }
+
+/// A number in a JSON document (or a panic saying what was there instead).
+pub fn number(v: &serde_json::Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+/// A two-line labelled meeting (the tool's JSON transcript) for the judge tests.
+pub const SYNC_TRANSCRIPT: &str = r#"{
+  "source": "sync.wav", "model": "base.en", "language": "en", "duration": 10.0,
+  "segments": [
+    { "start": 0.0, "end": 5.0, "text": " We ship version 2.4 on March 14.", "speaker": "S1" },
+    { "start": 5.0, "end": 10.0, "text": " Jin, please update the changelog by Wednesday.", "speaker": "S2" }
+  ]
+}
+"#;
