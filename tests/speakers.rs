@@ -278,19 +278,16 @@ fn the_llm_sees_who_said_what() {
         .unwrap();
     assert!(made.status.success(), "{}", stderr_of(&made));
     let llm = FakeLlm::start(Faults::default());
-    let out = minutes()
-        .args([
-            "summarize",
-            "--llm",
-            &llm.url(),
-            "--llm-model",
-            "m",
+    let out = summarize(
+        &llm,
+        &saved,
+        &[
             "--no-correct",
-        ])
-        .args(["--speaker-names", "S2=Kennedy", "--include-transcript"])
-        .arg(&saved)
-        .output()
-        .unwrap();
+            "--speaker-names",
+            "S2=Kennedy",
+            "--include-transcript",
+        ],
+    );
     assert!(out.status.success(), "{}", stderr_of(&out));
     let maps: Vec<String> = llm
         .seen()
@@ -306,19 +303,11 @@ fn the_llm_sees_who_said_what() {
     let md = String::from_utf8(out.stdout).unwrap();
     assert!(md.contains("] Kennedy: "), "{md}");
     // --speakers off: no labels, also from a transcript saved with them.
-    let off = minutes()
-        .args([
-            "summarize",
-            "--llm",
-            &llm.url(),
-            "--llm-model",
-            "m",
-            "--no-correct",
-        ])
-        .args(["--speakers", "off", "--include-transcript"])
-        .arg(&saved)
-        .output()
-        .unwrap();
+    let off = summarize(
+        &llm,
+        &saved,
+        &["--no-correct", "--speakers", "off", "--include-transcript"],
+    );
     assert!(off.status.success(), "{}", stderr_of(&off));
     let plain = String::from_utf8(off.stdout).unwrap();
     assert!(
