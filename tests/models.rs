@@ -381,3 +381,187 @@ fn pull_refuses_an_llm_that_is_not_the_pinned_file_or_not_gguf() {
         "nothing left behind"
     );
 }
+
+/// Reads a float32 tensor of a safetensors file.
+fn f32s(st: &safetensors::SafeTensors<'_>, name: &str) -> (Vec<usize>, Vec<f32>) {
+    let t = st.tensor(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(t.dtype(), safetensors::Dtype::F32, "{name}");
+    let values = t
+        .data()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    (t.shape().to_vec(), values)
+}
+
+#[test]
+fn speaker_encoder_is_converted_from_the_real_checkpoint() {
+    let dir = scratch();
+    let out = minutes()
+        .env("MINUTES_MODELS_DIR", dir.path())
+        .args(["models", "import"])
+        .arg(asset("resemblyzer-pretrained.pt"))
+        .output()
+        .unwrap();
+    let path = dir.path().join("speakers-ge2e.safetensors");
+    assert_eq!(success(&out).trim(), path.display().to_string());
+    assert!(!stderr_of(&out).contains("warning"), "{}", stderr_of(&out));
+    let bytes = std::fs::read(&path).unwrap();
+    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let meta = meta.metadata().clone().unwrap();
+    assert_eq!(meta["format"], "minutes-ge2e-1");
+    assert_eq!(
+        meta["source_sha256"],
+        "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e"
+    );
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut expected = vec![
+        ("linear.weight".to_string(), vec![256, 256]),
+        ("linear.bias".to_string(), vec![256]),
+    ];
+    for l in 0..3 {
+        let ih = if l == 0 { 40 } else { 256 };
+        expected.push((format!("lstm.weight_ih_l{l}"), vec![1024, ih]));
+        expected.push((format!("lstm.weight_hh_l{l}"), vec![1024, 256]));
+        expected.push((format!("lstm.bias_ih_l{l}"), vec![1024]));
+        expected.push((format!("lstm.bias_hh_l{l}"), vec![1024]));
+    }
+    let mut names = st.names();
+    names.sort();
+    let mut want: Vec<&String> = expected.iter().map(|(n, _)| n).collect();
+    want.sort();
+    assert_eq!(names, want, "exactly the encoder's tensors");
+    for (name, shape) in &expected {
+        assert_eq!(&f32s(&st, name).0, shape, "{name}");
+    }
+    // Values read from the .pt with Python's pickletools and struct: the
+    // LSTM tensors are views at offsets 303104 and 1356800 of one storage.
+    let (_, bias) = f32s(&st, "linear.bias");
+    assert_eq!(
+        bias[..4],
+        [-0.070_617_735, -0.081_191_77, -0.066_867_895, 0.012_225_506]
+    );
+    assert_eq!(bias[255], 0.030_197_024);
+    let sum: f64 = bias.iter().map(|v| f64::from(*v)).sum();
+    assert!((sum - -1.486_678_777_553_606_8).abs() < 1e-5, "{sum}");
+    let (_, w) = f32s(&st, "linear.weight");
+    assert_eq!(w[256..258], [-0.107_221_39, -0.051_616_58]);
+    let (_, w) = f32s(&st, "lstm.weight_ih_l1");
+    assert_eq!(w[..3], [0.464_017_84, -0.109_619_22, 1.003_188_3]);
+    let (_, b) = f32s(&st, "lstm.bias_hh_l2");
+    assert_eq!(b[..3], [-0.163_882_39, -0.268_603_15, 0.178_623_18]);
+
+    let list = minutes()
+        .env("MINUTES_MODELS_DIR", dir.path())
+        .args(["models", "list"])
+        .output()
+        .unwrap();
+    let list = success(&list);
+    let row = list
+        .lines()
+        .find(|l| l.starts_with("speakers-ge2e "))
+        .unwrap_or_else(|| panic!("{list}"));
+    assert!(
+        row.contains(" speaker ")
+            && row.contains("Apache-2.0")
+            && row.ends_with(&path.display().to_string()),
+        "{row}"
+    );
+    let out = minutes()
+        .env("MINUTES_MODELS_DIR", dir.path())
+        .args(["models", "path", "speakers-ge2e"])
+        .output()
+        .unwrap();
+    assert_eq!(success(&out).trim(), path.display().to_string());
+}
+
+#[test]
+fn speaker_import_refuses_a_truncated_or_foreign_checkpoint() {
+    let dir = scratch();
+    let pt = std::fs::read(asset("resemblyzer-pretrained.pt")).unwrap();
+    let out_file = dir.path().join("out.safetensors");
+    for (name, bytes, reason) in [
+        ("cut.pt", &pt[..1_000_000], "truncated"),
+        ("cut-header.pt", &pt[..3_000], "truncated"),
+        (
+            "jfk.pt",
+            &std::fs::read(fixture("jfk.wav")).unwrap()[..],
+            "not a legacy torch",
+        ),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, bytes).unwrap();
+        let out = minutes()
+            .args(["models", "import"])
+            .arg(&file)
+            .arg("-o")
+            .arg(&out_file)
+            .output()
+            .unwrap();
+        assert_clean_failure(&out, 65, name, reason);
+        assert!(!out_file.exists(), "{name}: no output file");
+    }
+    let list = minutes()
+        .env("MINUTES_MODELS_DIR", dir.path())
+        .args(["models", "list"])
+        .output()
+        .unwrap();
+    let list = success(&list);
+    let row = list
+        .lines()
+        .find(|l| l.starts_with("speakers-ge2e "))
+        .unwrap_or_else(|| panic!("{list}"));
+    assert!(
+        row.contains("~5 MiB") && row.trim_end().ends_with("Apache-2.0"),
+        "{row}"
+    );
+}
+
+const WHEEL_AT: &str = "/d9/b5/d897d5de5b2123a1ad5d32e8e007d83f76582f5c32c60992577263bd7c7e/Resemblyzer-0.1.4-py3-none-any.whl";
+
+#[test]
+fn pull_fetches_the_resemblyzer_wheel_and_converts_it() {
+    let wheel = std::fs::read(asset("Resemblyzer-0.1.4-py3-none-any.whl")).unwrap();
+    let (_rt, server, _) = host_at(WHEEL_AT, &wheel, None);
+    let dir = scratch();
+    let out = minutes()
+        .env("MINUTES_MODELS_DIR", dir.path())
+        .env("MINUTES_SPEAKER_MODELS_URL", server.uri())
+        .args(["models", "pull", "speakers-ge2e"])
+        .output()
+        .unwrap();
+    let path = dir.path().join("speakers-ge2e.safetensors");
+    assert_eq!(success(&out).trim(), path.display().to_string());
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(files, ["speakers-ge2e.safetensors"], "the wheel is removed");
+    let bytes = std::fs::read(&path).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    assert_eq!(st.len(), 14);
+    assert_eq!(f32s(&st, "linear.bias").1[255], 0.030_197_024);
+}
+
+#[test]
+fn pull_refuses_a_wheel_that_is_not_the_pinned_one() {
+    // A wheel with one byte changed: the host announces its true checksum,
+    // so only the pinned SHA-256 catches it.
+    let mut wheel = std::fs::read(asset("Resemblyzer-0.1.4-py3-none-any.whl")).unwrap();
+    wheel[5_000_000] ^= 1;
+    let (_rt, server, _) = host_at(WHEEL_AT, &wheel, None);
+    let dir = scratch();
+    let out = minutes()
+        .env("MINUTES_MODELS_DIR", dir.path())
+        .env("MINUTES_SPEAKER_MODELS_URL", server.uri())
+        .args(["models", "pull", "speakers-ge2e"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(69), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("sha256"), "{}", stderr_of(&out));
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing left behind"
+    );
+}

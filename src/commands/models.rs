@@ -1,11 +1,15 @@
 //! `minutes models`: list, locate, download and import models — whisper.cpp
-//! speech models and the local language models (GGUF) of the catalog.
+//! speech models, the local language models (GGUF) of the catalog, and the
+//! speaker encoder (converted from Resemblyzer's checkpoint).
+
+use std::path::{Path, PathBuf};
 
 use crate::cli::ModelsCommand;
 use crate::download;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::llm::catalog;
 use crate::settings::ModelsSettings;
+use crate::speakers::convert;
 use crate::stt::{import, registry};
 use crate::ui::Printer;
 
@@ -14,6 +18,9 @@ pub fn run(settings: &ModelsSettings, printer: &Printer) -> Result<()> {
     match settings.command.clone() {
         ModelsCommand::List => list(dir),
         ModelsCommand::Path { name: None } => line(&dir.display().to_string()),
+        ModelsCommand::Path { name: Some(name) } if name == convert::NAME => {
+            line(&convert::model_path(dir).display().to_string())
+        }
         ModelsCommand::Path { name: Some(name) } => match catalog::known(&name) {
             Some(_) => line(&catalog::path(dir, &name).display().to_string()),
             None => line(&dir.join(registry::file_name(&name)).display().to_string()),
@@ -21,6 +28,7 @@ pub fn run(settings: &ModelsSettings, printer: &Printer) -> Result<()> {
         ModelsCommand::Pull { name, force } => {
             let name = name.unwrap_or_else(|| catalog::RECOMMENDED.to_string());
             let path = match catalog::known(&name) {
+                None if name == convert::NAME => pull_speakers(dir, force, printer)?,
                 Some(llm) => {
                     download::fetch(&llm.source(), &catalog::path(dir, &name), force, printer)?
                 }
@@ -34,6 +42,21 @@ pub fn run(settings: &ModelsSettings, printer: &Printer) -> Result<()> {
                     download::fetch(&registry::source(&name), &target, force, printer)?
                 }
             };
+            line(&path.display().to_string())
+        }
+        ModelsCommand::Import {
+            dir: src,
+            output,
+            name,
+            q8,
+        } if convert::is_checkpoint(&src) => {
+            if name.is_some() || q8 {
+                return Err(Error::usage(
+                    "--name and --q8 apply to Whisper models, not to the speaker encoder",
+                ));
+            }
+            let out = output.unwrap_or_else(|| convert::model_path(dir));
+            let path = import_speakers(&src, &out, printer)?;
             line(&path.display().to_string())
         }
         ModelsCommand::Import {
@@ -62,6 +85,50 @@ pub fn run(settings: &ModelsSettings, printer: &Printer) -> Result<()> {
             line(&summary.output.display().to_string())
         }
     }
+}
+
+/// The speaker encoder: Resemblyzer's wheel from PyPI, checked against its
+/// pinned SHA-256, converted, then removed (only the converted file is kept).
+fn pull_speakers(dir: &Path, force: bool, printer: &Printer) -> Result<PathBuf> {
+    let out = convert::model_path(dir);
+    if out.is_file() && !force {
+        printer.status(format!(
+            "{} is already present: {}",
+            convert::NAME,
+            out.display()
+        ));
+        return Ok(out);
+    }
+    let wheel_path = dir.join(convert::WHEEL_FILE);
+    let wheel = download::fetch(&convert::wheel_source(), &wheel_path, force, printer)?;
+    let converted = import_speakers(&wheel, &out, printer);
+    if let Err(e) = std::fs::remove_file(&wheel) {
+        printer.warn(format!(
+            "{}: cannot remove: {}",
+            wheel.display(),
+            crate::error::io_reason(&e)
+        ));
+    }
+    converted
+}
+
+/// Converts a Resemblyzer checkpoint (or wheel) to the speaker encoder file.
+fn import_speakers(src: &Path, out: &Path, printer: &Printer) -> Result<PathBuf> {
+    printer.status(format!("converting {} → {}", src.display(), out.display()));
+    let summary = convert::convert(src, out)?;
+    if !summary.known_source {
+        printer.warn(format!(
+            "{}: sha256 {} is not that of Resemblyzer 0.1.4's pretrained.pt ({}); converted anyway",
+            src.display(),
+            summary.source_sha256,
+            convert::KNOWN_SHA256
+        ));
+    }
+    printer.status(format!(
+        "converted the GE2E speaker encoder: {} tensors, {} weights ({} bytes)",
+        summary.tensors, summary.parameters, summary.bytes
+    ));
+    Ok(summary.output)
 }
 
 fn default_import_name(src: &std::path::Path, q8: bool) -> String {
@@ -113,6 +180,19 @@ fn list(dir: &std::path::Path) -> Result<()> {
             found.map(|(_, p, _)| p.as_path()),
         ));
     }
+    let speakers = convert::model_path(dir);
+    let bytes = std::fs::metadata(&speakers)
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len());
+    rows.push(row(
+        convert::NAME,
+        "speaker",
+        bytes,
+        5,
+        "Apache-2.0",
+        bytes.map(|_| speakers.as_path()),
+    ));
     for path in crate::llm::select::local_models(dir) {
         let stem = path
             .file_stem()

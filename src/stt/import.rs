@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::ct2::Ct2File;
-use super::mel;
 use crate::error::{Error, ErrorKind, Result};
+use minutes_voice::mel;
 
 const GGML_MAGIC: u32 = 0x6767_6d6c;
 const GGML_TYPE_F32: i32 = 0;

@@ -3,7 +3,6 @@
 
 pub mod ct2;
 pub mod import;
-mod mel;
 pub mod registry;
 mod stock;
 pub mod vad;

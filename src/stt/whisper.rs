@@ -24,7 +24,7 @@ use super::SttOptions;
 use super::vad::{self, TimeMap};
 use crate::error::{Error, ErrorKind, Result};
 use crate::media::SAMPLE_RATE;
-use crate::transcript::Segment;
+use crate::transcript::{Segment, Word};
 
 /// Blocks are cut after about this much audio…
 const BLOCK_SECONDS: usize = 180;
@@ -53,6 +53,10 @@ pub struct Outcome {
     pub language: String,
     /// Seconds of audio read.
     pub duration: f64,
+    /// The words of each segment handed on, in the same order, with
+    /// whisper's token times: where a segment may be split when the
+    /// speaker changes inside it.
+    pub words: Vec<Vec<Word>>,
 }
 
 impl WhisperEngine {
@@ -116,6 +120,7 @@ impl WhisperEngine {
             "en".to_string()
         };
         let mut buffer: Vec<f32> = Vec::new();
+        let mut words: Vec<Vec<Word>> = Vec::new();
         let mut offset = 0usize; // samples before `buffer`
         let block = BLOCK_SECONDS * SAMPLE_RATE as usize;
         let mut ended = false;
@@ -138,7 +143,7 @@ impl WhisperEngine {
                 language: &language,
             };
             let (detected, go_on) =
-                self.run_block(&mut state, part, opts, on_segment, &on_progress)?;
+                self.run_block(&mut state, part, opts, on_segment, &on_progress, &mut words)?;
             if language == "auto"
                 && let Some(lang) = detected
             {
@@ -159,11 +164,13 @@ impl WhisperEngine {
         Ok(Outcome {
             language,
             duration: offset as f64 / f64::from(SAMPLE_RATE),
+            words,
         })
     }
 
     /// Transcribes one block; returns the language whisper detected, if any,
-    /// and whether the consumer wants more.
+    /// and whether the consumer wants more. The words of each segment
+    /// handed on are added to `words`.
     fn run_block(
         &self,
         state: &mut WhisperState,
@@ -171,6 +178,7 @@ impl WhisperEngine {
         opts: &SttOptions,
         on_segment: &mut dyn FnMut(Segment) -> bool,
         on_progress: &Progress,
+        words: &mut Vec<Vec<Word>>,
     ) -> Result<(Option<String>, bool)> {
         let Block {
             samples: block,
@@ -227,6 +235,7 @@ impl WhisperEngine {
                 continue;
             }
             let (start, end) = (base + start, base + end);
+            words.push(self.words_of(&segment, &map, base));
             go_on &= on_segment(Segment {
                 start: round_ms(start),
                 end: round_ms(end),
@@ -235,6 +244,48 @@ impl WhisperEngine {
             });
         }
         Ok((detected, go_on))
+    }
+}
+
+impl WhisperEngine {
+    /// A segment's words with their times in the recording: tokens grouped
+    /// into words at the ones that start with a space, special tokens left
+    /// out, bytes joined before decoding (a Hangul syllable may span tokens).
+    fn words_of(
+        &self,
+        segment: &whisper_rs::WhisperSegment,
+        map: &TimeMap,
+        base: f64,
+    ) -> Vec<Word> {
+        let eot = self.ctx.token_eot();
+        let mut out: Vec<(f64, f64, Vec<u8>)> = Vec::new();
+        for i in 0..segment.n_tokens() {
+            let Some(token) = segment.get_token(i) else {
+                continue;
+            };
+            if token.token_id() >= eot {
+                continue;
+            }
+            let Ok(bytes) = token.to_bytes() else {
+                continue;
+            };
+            let data = token.token_data();
+            let (t0, t1) = map.span(data.t0 as f64 / 100.0, data.t1 as f64 / 100.0);
+            match out.last_mut() {
+                Some(word) if !bytes.starts_with(b" ") => {
+                    word.1 = word.1.max(t1);
+                    word.2.extend_from_slice(bytes);
+                }
+                _ => out.push((t0, t1, bytes.to_vec())),
+            }
+        }
+        out.into_iter()
+            .map(|(t0, t1, bytes)| Word {
+                start: round_ms(base + t0),
+                end: round_ms(base + t1.max(t0)),
+                text: String::from_utf8_lossy(&bytes).into_owned(),
+            })
+            .collect()
     }
 }
 
@@ -262,6 +313,8 @@ fn full_params<'a>(language: &'a str, opts: &'a SttOptions) -> FullParams<'a, 'a
     p.set_print_realtime(false);
     p.set_print_special(false);
     p.set_print_timestamps(false);
+    // Word times, for splitting a segment where the speaker changes.
+    p.set_token_timestamps(true);
     if let Some(prompt) = opts.prompt.as_deref() {
         p.set_initial_prompt(prompt);
     }
