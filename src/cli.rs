@@ -39,6 +39,11 @@ pub struct GlobalArgs {
     /// Where models are kept. Default: $XDG_DATA_HOME/minutes/models.
     #[arg(long, global = true, env = "MINUTES_MODELS_DIR", value_name = "DIR")]
     pub models_dir: Option<PathBuf>,
+
+    /// Voice profiles that name enrolled speakers in transcripts (`minutes speakers`).
+    /// Default: $XDG_DATA_HOME/minutes/voices.json.
+    #[arg(long, global = true, env = "MINUTES_VOICES", value_name = "FILE")]
+    pub voices: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -56,6 +61,9 @@ pub enum Command {
     /// List, download and import models: whisper.cpp speech models and local LLMs (GGUF).
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Enroll people by voice, so transcripts name them instead of S1, S2, …
+    #[command(subcommand)]
+    Speakers(SpeakersCommand),
     /// Measure results against references: transcripts by error rate, minutes by
     /// evidence and expected facts, or two minutes against each other by an LLM judge.
     #[command(subcommand)]
@@ -122,8 +130,14 @@ pub struct TranscribeArgs {
 #[derive(Debug, Args, Clone)]
 pub struct RecordingArgs {
     /// Speaker labels: auto (by channel when the channels carry different
-    /// talkers), channels (by channel whatever they carry), or off.
-    #[arg(long, value_name = "auto|channels|off", default_value = "auto")]
+    /// talkers, else by voice, the number of speakers found), N (by voice,
+    /// exactly N speakers), channels (by channel whatever they carry), or off.
+    #[arg(
+        long,
+        value_name = "auto|N|channels|off",
+        default_value = "auto",
+        allow_hyphen_values = true
+    )]
     pub speakers: String,
 
     /// Names for speaker labels, e.g. S1=Alice,S2=Bob (also for saved transcripts).
@@ -390,8 +404,9 @@ pub enum ModelsCommand {
         /// A model name, such as base.en.
         name: Option<String>,
     },
-    /// Download a model into the models directory: a local LLM (qwen2.5-1.5b, llama3.2-3b, …)
-    /// or a whisper.cpp speech model (base.en, large-v3-turbo-q5_0, …).
+    /// Download a model into the models directory: a local LLM (qwen2.5-1.5b, llama3.2-3b, …),
+    /// a whisper.cpp speech model (base.en, large-v3-turbo-q5_0, …) or the speaker encoder
+    /// (speakers-ge2e, converted from Resemblyzer's wheel on PyPI).
     Pull {
         /// A name from `minutes models list`. Default: the recommended local LLM.
         name: Option<String>,
@@ -399,19 +414,45 @@ pub enum ModelsCommand {
         #[arg(long)]
         force: bool,
     },
-    /// Convert a faster-whisper / CTranslate2 Whisper model directory to a whisper.cpp file.
+    /// Convert a model made elsewhere: a faster-whisper / CTranslate2 Whisper model directory
+    /// to a whisper.cpp file, or Resemblyzer's speaker encoder to speakers-ge2e.safetensors.
     Import {
-        /// Directory holding config.json, model.bin and vocabulary.txt or tokenizer.json.
+        /// A CTranslate2 model directory (config.json, model.bin and vocabulary.txt or
+        /// tokenizer.json), or Resemblyzer's pretrained.pt (or the Resemblyzer 0.1.4 wheel holding it).
+        #[arg(value_name = "DIR|FILE")]
         dir: PathBuf,
-        /// Output file. Default: ggml-<NAME>.bin in the models directory.
+        /// Output file. Default: ggml-<NAME>.bin, or speakers-ge2e.safetensors for the speaker
+        /// encoder, in the models directory.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
-        /// Name to give the model in the models directory. Default: the directory's name.
+        /// Name to give a Whisper model in the models directory. Default: the directory's name.
         #[arg(long)]
         name: Option<String>,
-        /// Store weight matrices as 8-bit (q8_0): smaller and faster on CPU.
+        /// Store a Whisper model's weight matrices as 8-bit (q8_0): smaller and faster on CPU.
         #[arg(long)]
         q8: bool,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum SpeakersCommand {
+    /// Enroll a person: the speech in FILEs (about 3 s at least; 10–30 s of them speaking
+    /// alone is best) becomes NAME's voice profile. A profile of that name is replaced:
+    /// to enroll more speech, give all the files at once. Needs the speaker model.
+    Add {
+        /// The name transcripts will show, e.g. Alice (not S1, S2, …: those are the labels
+        /// of voices not enrolled).
+        name: String,
+        /// Recordings of the person speaking (any format `minutes` decodes).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Show the profiles: name, seconds of speech enrolled, date added.
+    List,
+    /// Forget a person's voice profile.
+    Remove {
+        /// A name from `minutes speakers list` (in any case).
+        name: String,
     },
 }
 

@@ -33,7 +33,7 @@ use cli::{Cli, Command};
 use error::Result;
 use settings::{
     Common, EvalSettings, ModelsSettings, ProbeSettings, ServeSettings, SpeakSettings,
-    SummarizeSettings, TranscribeSettings,
+    SpeakersSettings, SummarizeSettings, TranscribeSettings,
 };
 use ui::Printer;
 
@@ -86,6 +86,10 @@ fn run(cli: Cli, printer: &Printer) -> Result<()> {
         Command::Models(cmd) => {
             let common = Common::resolve(&cli.global)?;
             commands::models::run(&ModelsSettings::resolve(cmd, &common), printer)
+        }
+        Command::Speakers(cmd) => {
+            let common = Common::resolve(&cli.global)?;
+            commands::speakers::run(&SpeakersSettings::resolve(cmd, &common)?, printer)
         }
         Command::Eval(cmd) => {
             commands::eval::run(&EvalSettings::resolve(cmd, &cli.global)?, printer)

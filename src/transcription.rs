@@ -23,7 +23,9 @@ use jiff::tz::TimeZone;
 use crate::batch::cache::Cache;
 use crate::error::{Error, Result};
 use crate::media;
-use crate::speakers::{self, SpeakerMode};
+use crate::speakers::profiles::{self, Store};
+use crate::speakers::voices::{self, Embedder, Window};
+use crate::speakers::{self, SpeakerMode, convert, diarize};
 use crate::stt::whisper::WhisperEngine;
 use crate::stt::{SttOptions, registry};
 use crate::transcript::{Segment, Transcript, parse};
@@ -41,6 +43,8 @@ pub struct TranscriptionSettings {
     pub speakers: SpeakerMode,
     /// `--speaker-names`: label → name.
     pub speaker_names: Vec<(String, String)>,
+    /// `--voices`: the voice profile store that names enrolled voices.
+    pub voices: Option<PathBuf>,
 }
 
 /// The whisper model a run uses, found in the models directory.
@@ -59,13 +63,20 @@ impl Model {
     }
 }
 
-/// The stage: settings, the model, the stage cache, and the loaded engine.
+/// The stage: settings, the models, the stage cache, and the loaded engines.
 pub struct Transcriber<'a> {
     settings: &'a TranscriptionSettings,
     model: Option<Model>,
+    /// The speaker encoder, when voices are to be told apart and it is installed.
+    voice_model: Option<Model>,
     cache: Option<&'a Cache>,
     printer: &'a Printer,
     engine: Mutex<Option<Arc<WhisperEngine>>>,
+    encoder: Mutex<Option<Arc<minutes_voice::encoder::Ge2e>>>,
+    /// Whether the missing speaker model has been mentioned.
+    told_missing: std::sync::atomic::AtomicBool,
+    /// Voice profiles, read when voices are compared.
+    profiles: Option<Store>,
 }
 
 impl<'a> Transcriber<'a> {
@@ -86,12 +97,25 @@ impl<'a> Transcriber<'a> {
             }
             false => None,
         };
+        let voice_model = match recordings && settings.speakers.by_voice() {
+            true => voice_model(settings)?,
+            false => None,
+        };
+        // Profiles name voices, so they are read only when voices are compared.
+        let profiles = match (&voice_model, &settings.voices) {
+            (Some(_), Some(path)) => Some(Store::load(path)?),
+            _ => None,
+        };
         Ok(Transcriber {
             settings,
             model,
+            voice_model,
             cache,
             printer,
             engine: Mutex::new(None),
+            encoder: Mutex::new(None),
+            told_missing: std::sync::atomic::AtomicBool::new(false),
+            profiles,
         })
     }
 
@@ -171,7 +195,12 @@ impl<'a> Transcriber<'a> {
             &audio,
             &model.key(),
             &self.settings.stt.key(),
-            self.settings.speakers.key(),
+            &self.settings.speakers.key(),
+            &self
+                .voice_model
+                .as_ref()
+                .map_or_else(|| "no-voices".to_string(), Model::key),
+            &self.profiles_key(),
         ])))
     }
 
@@ -207,9 +236,11 @@ impl<'a> Transcriber<'a> {
         on_segment: &mut dyn FnMut(&Segment) -> bool,
     ) -> Result<(Transcript, bool)> {
         let mut stream = media::open(input)?;
-        let live = self.settings.speakers == SpeakerMode::Off
-            || stream.info().channels.is_none_or(|c| c < 2);
         let engine = self.engine()?;
+        let embedder = self.encoder()?.map(Embedder::start);
+        let live = embedder.is_none()
+            && (self.settings.speakers == SpeakerMode::Off
+                || stream.info().channels.is_none_or(|c| c < 2));
         let info = stream.info().clone();
         self.printer.status(format!(
             "transcribing {} ({}, model {})",
@@ -227,8 +258,13 @@ impl<'a> Transcriber<'a> {
             short_name(input),
         );
         let mut segments = Vec::new();
+        let audio = (&mut stream).inspect(|chunk| {
+            if let (Ok(chunk), Some(embedder)) = (chunk, &embedder) {
+                embedder.push(chunk);
+            }
+        });
         let outcome = engine.transcribe(
-            &mut stream,
+            audio,
             &self.settings.stt,
             &mut |segment| {
                 tracing::info!(
@@ -258,16 +294,13 @@ impl<'a> Transcriber<'a> {
             wall,
             outcome.duration / wall.max(1e-9)
         ));
-        if let Some(levels) = stream.channel_levels() {
-            let speakers =
-                speakers::label_by_channels(&mut segments, &levels, self.settings.speakers);
-            if speakers > 0 {
-                self.printer.status(format!(
-                    "{}: {speakers} speakers, told apart by channel",
-                    input.display()
-                ));
-            }
-        }
+        let segments = self.label(
+            input,
+            segments,
+            &outcome.words,
+            stream.channel_levels(),
+            embedder,
+        );
         let transcript = Transcript {
             source: input.display().to_string(),
             model: engine.name().to_string(),
@@ -277,6 +310,141 @@ impl<'a> Transcriber<'a> {
             segments,
         };
         Ok((transcript, live))
+    }
+}
+
+impl Transcriber<'_> {
+    /// Labels speakers: by channel when the channels carry different
+    /// talkers, else by voice when voices were embedded.
+    fn label(
+        &self,
+        input: &Path,
+        mut segments: Vec<Segment>,
+        words: &[Vec<crate::transcript::Word>],
+        levels: Option<crate::media::levels::ChannelLevels>,
+        embedder: Option<Embedder>,
+    ) -> Vec<Segment> {
+        let mode = self.settings.speakers;
+        if mode != SpeakerMode::Auto && mode != SpeakerMode::Channels {
+            // Channels are not asked for.
+        } else if let Some(levels) = levels {
+            let found = speakers::label_by_channels(&mut segments, &levels, mode);
+            if found > 0 {
+                self.printer.status(format!(
+                    "{}: {found} speakers, told apart by channel",
+                    input.display()
+                ));
+                if let Some(embedder) = embedder {
+                    self.name_voices(input, &mut segments, &embedder.finish());
+                }
+                return segments;
+            }
+        }
+        let Some(embedder) = embedder else {
+            return segments;
+        };
+        let started = Instant::now();
+        let windows = embedder.finish();
+        let count = match mode {
+            SpeakerMode::Count(n) => Some(n),
+            _ => None,
+        };
+        let (mut segments, found) = diarize::label_by_voice(segments, words, &windows, count);
+        self.printer.status(format!(
+            "{}: {} told apart by voice ({} windows, {:.1} s after transcription)",
+            input.display(),
+            match found {
+                0 => "one speaker,".to_string(),
+                n => format!("{n} speakers"),
+            },
+            windows.len(),
+            started.elapsed().as_secs_f64()
+        ));
+        self.name_voices(input, &mut segments, &windows);
+        segments
+    }
+
+    /// The loaded speaker encoder when voices are to be compared, loading
+    /// it on first use; `None` when the model is not installed.
+    fn encoder(&self) -> Result<Option<Arc<minutes_voice::encoder::Ge2e>>> {
+        let Some(model) = &self.voice_model else {
+            if self.settings.speakers == SpeakerMode::Auto
+                && !self
+                    .told_missing
+                    .swap(true, std::sync::atomic::Ordering::Relaxed)
+            {
+                self.printer.status(format!(
+                    "speakers on one microphone are not labelled: the speaker model is not installed (`minutes models pull {}`)",
+                    convert::NAME
+                ));
+            }
+            return Ok(None);
+        };
+        let mut slot = self.encoder.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = slot.as_ref() {
+            return Ok(Some(e.clone()));
+        }
+        let encoder = Arc::new(voices::load(&model.path)?);
+        *slot = Some(encoder.clone());
+        Ok(Some(encoder))
+    }
+}
+
+impl Transcriber<'_> {
+    /// The voice profiles' part of cache and manifest keys: they name voices.
+    pub fn profiles_key(&self) -> String {
+        self.profiles
+            .as_ref()
+            .map_or_else(|| "no-profiles".to_string(), Store::key)
+    }
+
+    /// Names the voices that match an enrolled profile (`speakers::profiles`).
+    fn name_voices(&self, input: &Path, segments: &mut [Segment], windows: &[Window]) {
+        let Some(store) = self.profiles.as_ref().filter(|s| !s.profiles().is_empty()) else {
+            return;
+        };
+        let named: Vec<String> = profiles::name_voices(segments, windows, store.profiles())
+            .into_iter()
+            .filter_map(|n| {
+                let (name, (_, similarity)) = (n.name?, n.best?);
+                Some(match n.label {
+                    Some(label) => format!("{label} is {name} ({similarity:.2})"),
+                    None => format!("the speaker is {name} ({similarity:.2})"),
+                })
+            })
+            .collect();
+        self.printer.status(match named.is_empty() {
+            true => format!("{}: no voice matches a voice profile", input.display()),
+            false => format!(
+                "{}: by voice profile, {}",
+                input.display(),
+                named.join(", ")
+            ),
+        });
+    }
+}
+
+/// The speaker model in the models directory, if installed; `--speakers N`
+/// needs it.
+fn voice_model(settings: &TranscriptionSettings) -> Result<Option<Model>> {
+    let path = convert::model_path(&settings.models_dir);
+    match std::fs::metadata(&path) {
+        Ok(meta) if meta.is_file() => Ok(Some(Model {
+            name: convert::NAME.to_string(),
+            path,
+            bytes: meta.len(),
+        })),
+        _ => match settings.speakers {
+            SpeakerMode::Count(n) => Err(Error::new(
+                crate::error::ErrorKind::MissingInput,
+                format!(
+                    "--speakers {n} tells voices apart, and the speaker model is not in {}",
+                    settings.models_dir.display()
+                ),
+            )
+            .with_hint(format!("run `minutes models pull {}`", convert::NAME))),
+            _ => Ok(None),
+        },
     }
 }
 

@@ -4,11 +4,9 @@
 
 use serde_json::Value;
 
+use crate::common::der::{Turn, der};
 use crate::common::llm::{FakeLlm, Faults};
 use crate::common::*;
-
-/// A reference turn: (start, end, speaker).
-type Turn = (f64, f64, &'static str);
 
 /// The call's turns, from the lengths of the clips it was built from
 /// (scripts/make-fixtures.sh): reader, JFK, reader, JFK.
@@ -22,118 +20,10 @@ fn call_turns() -> Vec<Turn> {
         (reader, "reader"),
         (jfk, "jfk"),
     ] {
-        turns.push((t, t + len, who));
+        turns.push(Turn::new(t, t + len, who));
         t += len;
     }
     turns
-}
-
-/// Diarization error rate as the usual scorers count it, on 10 ms frames:
-/// (missed speech + false alarm + speaker confusion) / reference speech,
-/// frames within 0.25 s of a reference boundary not scored, hypothesis
-/// speakers mapped one-to-one onto reference speakers the best way.
-/// Returns (DER, confusion share).
-fn der(reference: &[Turn], hypothesis: &[(f64, f64, String)]) -> (f64, f64) {
-    const STEP: f64 = 0.01;
-    const COLLAR: f64 = 0.25;
-    let end = reference
-        .iter()
-        .map(|t| t.1)
-        .chain(hypothesis.iter().map(|h| h.1))
-        .fold(0.0, f64::max);
-    let refs: Vec<&str> = {
-        let mut r: Vec<&str> = reference.iter().map(|t| t.2).collect();
-        r.sort();
-        r.dedup();
-        r
-    };
-    let hyps: Vec<String> = {
-        let mut h: Vec<String> = hypothesis.iter().map(|h| h.2.clone()).collect();
-        h.sort();
-        h.dedup();
-        h
-    };
-    // Frames: (reference speaker index, hypothesis speaker index).
-    let mut frames: Vec<(Option<usize>, Option<usize>)> = Vec::new();
-    let mut t = 0.0;
-    while t < end {
-        let near_boundary = reference
-            .iter()
-            .any(|r| (t - r.0).abs() < COLLAR || (t - r.1).abs() < COLLAR);
-        if !near_boundary {
-            let r = reference
-                .iter()
-                .find(|r| r.0 <= t && t < r.1)
-                .map(|r| refs.iter().position(|x| *x == r.2).unwrap());
-            let h = hypothesis
-                .iter()
-                .find(|h| h.0 <= t && t < h.1)
-                .map(|h| hyps.iter().position(|x| *x == h.2).unwrap());
-            frames.push((r, h));
-        }
-        t += STEP;
-    }
-    let speech = frames.iter().filter(|f| f.0.is_some()).count() as f64;
-    let missed = frames
-        .iter()
-        .filter(|f| f.0.is_some() && f.1.is_none())
-        .count() as f64;
-    let false_alarm = frames
-        .iter()
-        .filter(|f| f.0.is_none() && f.1.is_some())
-        .count() as f64;
-    // Best one-to-one mapping, by trying every assignment (few speakers).
-    let mut best_confusion = f64::MAX;
-    let n = hyps.len().max(refs.len());
-    let mut perm: Vec<usize> = (0..n).collect();
-    loop {
-        let confusion = frames
-            .iter()
-            .filter(|(r, h)| matches!((r, h), (Some(r), Some(h)) if perm[*h] != *r))
-            .count() as f64;
-        best_confusion = best_confusion.min(confusion);
-        if !next_permutation(&mut perm) {
-            break;
-        }
-    }
-    (
-        (missed + false_alarm + best_confusion) / speech,
-        best_confusion / speech,
-    )
-}
-
-fn next_permutation(p: &mut [usize]) -> bool {
-    let Some(i) = (1..p.len()).rev().find(|&i| p[i - 1] < p[i]) else {
-        return false;
-    };
-    let j = (i..p.len()).rev().find(|&j| p[j] > p[i - 1]).unwrap();
-    p.swap(i - 1, j);
-    p[i..].reverse();
-    true
-}
-
-#[test]
-fn the_scorer_counts_what_it_should() {
-    let reference = [(0.0, 10.0, "a"), (10.0, 20.0, "b")];
-    let same: Vec<_> = [(0.0, 10.0, "x"), (10.0, 20.0, "y")]
-        .into_iter()
-        .map(|(s, e, w)| (s, e, w.to_string()))
-        .collect();
-    assert!(
-        der(&reference, &same).0 < 1e-9,
-        "labels are matched, not compared by name"
-    );
-    let one: Vec<_> = vec![(0.0, 20.0, "x".to_string())];
-    let (err, confusion) = der(&reference, &one);
-    assert!(
-        (err - 0.5).abs() < 0.01 && (confusion - 0.5).abs() < 0.01,
-        "{err}"
-    );
-    let half: Vec<_> = vec![(0.0, 10.0, "x".to_string())];
-    assert!(
-        (der(&reference, &half).0 - 0.5).abs() < 0.01,
-        "missed speech counts"
-    );
 }
 
 fn transcribe(input: &std::path::Path, extra: &[&str]) -> std::process::Output {
@@ -184,11 +74,12 @@ fn a_call_is_split_by_channel_in(call: &str) {
     );
     // The reader speaks first: S1.
     assert_eq!(segs[0].2.as_deref(), Some("S1"));
-    let hyp: Vec<(f64, f64, String)> = segs
+    let hyp: Vec<Turn> = segs
         .iter()
-        .map(|s| (s.0, s.1, s.2.clone().unwrap()))
+        .map(|s| Turn::new(s.0, s.1, s.2.as_deref().unwrap()))
         .collect();
-    let (err, confusion) = der(&call_turns(), &hyp);
+    let score = der(&call_turns(), &hyp, 0.25);
+    let (err, confusion) = (score.error(), score.confusion / score.reference_speech);
     eprintln!("{call} by channel: DER {err:.3}, confusion {confusion:.3}");
     // What remains is whisper's segment timing around the turn changes.
     assert!(confusion < 0.03, "confusion {confusion}");

@@ -5,6 +5,7 @@ pub mod models;
 pub mod probe;
 pub mod serve;
 pub mod speak;
+pub mod speakers;
 pub mod summarize;
 pub mod transcribe;
 

@@ -1,10 +1,11 @@
-//! Settings of the smaller commands: probe, serve, speak and models.
+//! Settings of the smaller commands: probe, serve, speak, models and speakers.
 
 use std::path::PathBuf;
 
 use super::{Common, MAX_THREADS, SpeechSettings};
-use crate::cli::{ModelsCommand, ProbeArgs, ServeArgs, SpeakArgs};
+use crate::cli::{ModelsCommand, ProbeArgs, ServeArgs, SpeakArgs, SpeakersCommand};
 use crate::error::{Error, Result};
+use crate::speakers::profiles;
 
 /// Settings of `minutes probe`.
 #[derive(Debug)]
@@ -89,5 +90,44 @@ impl ModelsSettings {
             models_dir: common.models_dir.clone(),
             command,
         }
+    }
+}
+
+/// Settings of `minutes speakers`.
+#[derive(Debug)]
+pub struct SpeakersSettings {
+    /// The profile store.
+    pub voices: PathBuf,
+    /// Where the speaker model is (`add` needs it).
+    pub models_dir: PathBuf,
+    pub action: SpeakersAction,
+}
+
+/// What `minutes speakers` is asked to do, the name checked.
+#[derive(Debug)]
+pub enum SpeakersAction {
+    Add { name: String, files: Vec<PathBuf> },
+    List,
+    Remove { name: String },
+}
+
+impl SpeakersSettings {
+    pub fn resolve(command: SpeakersCommand, common: &Common) -> Result<SpeakersSettings> {
+        let voices = common.voices.clone().ok_or_else(|| {
+            Error::config("cannot find a home directory for the voice profiles; pass --voices FILE")
+        })?;
+        let action = match command {
+            SpeakersCommand::Add { name, files } => SpeakersAction::Add {
+                name: profiles::check_name(&name)?,
+                files,
+            },
+            SpeakersCommand::List => SpeakersAction::List,
+            SpeakersCommand::Remove { name } => SpeakersAction::Remove { name },
+        };
+        Ok(SpeakersSettings {
+            voices,
+            models_dir: common.models_dir.clone(),
+            action,
+        })
     }
 }

@@ -28,7 +28,9 @@ mod commands;
 mod eval;
 mod summarize;
 
-pub use commands::{ModelsSettings, ProbeSettings, ServeSettings, SpeakSettings};
+pub use commands::{
+    ModelsSettings, ProbeSettings, ServeSettings, SpeakSettings, SpeakersAction, SpeakersSettings,
+};
 pub use eval::{
     CompareEvalSettings, EvalSettings, JudgeSettings, MinutesEvalSettings, TranscriptEvalSettings,
 };
@@ -54,6 +56,8 @@ pub struct Config {
     pub chunk_tokens: Option<usize>,
     pub template: Option<String>,
     pub glossary: Option<PathBuf>,
+    /// The voice profile store.
+    pub voices: Option<PathBuf>,
 }
 
 impl Config {
@@ -121,6 +125,9 @@ fn default_config_path() -> Option<PathBuf> {
 #[derive(Debug)]
 pub struct Common {
     pub models_dir: PathBuf,
+    /// The voice profile store; `None` only without a home directory and
+    /// without `--voices`.
+    pub voices: Option<PathBuf>,
     pub config: Config,
 }
 
@@ -131,7 +138,16 @@ impl Common {
             (Some(d), _) | (None, Some(d)) => d.clone(),
             (None, None) => registry::default_models_dir()?,
         };
-        Ok(Common { models_dir, config })
+        let voices = global
+            .voices
+            .clone()
+            .or_else(|| config.voices.clone())
+            .or_else(speakers::profiles::default_path);
+        Ok(Common {
+            models_dir,
+            voices,
+            config,
+        })
     }
 }
 
@@ -224,6 +240,7 @@ pub(crate) fn transcription(
         models_dir: common.models_dir.clone(),
         stt,
         date: recording.date,
+        voices: common.voices.clone(),
         speakers: SpeakerMode::parse(&recording.speakers)?,
         speaker_names: recording
             .speaker_names

@@ -1,6 +1,6 @@
 //! Who spoke when.
 //!
-//! A recording whose channels carry different talkers (a phone call, two
+//! Channels first, then voices. A recording whose channels carry different talkers (a phone call, two
 //! microphones, a conference bridge that records each side) says who spoke
 //! with no model at all: in each segment one channel is much louder than
 //! the others. That is checked over the whole recording before anyone is
@@ -8,42 +8,74 @@
 //! channels alike) gets no labels, and neither does one that only one
 //! channel ever dominates (one voice), so labels never clutter a
 //! transcript with a single speaker.
+//!
+//! Everything else (one microphone) is told apart by voice: speaker
+//! embeddings of short windows, computed while whisper works (`voices`),
+//! clustered and mapped onto segments (`diarize`).
 
 use crate::error::{Error, Result};
 use crate::media::levels::ChannelLevels;
 use crate::transcript::Segment;
 
+pub mod convert;
+pub mod diarize;
+mod pickle;
+pub mod profiles;
+pub mod voices;
+
 /// `--speakers`: how to tell speakers apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SpeakerMode {
-    /// Label by channel when the channels carry different talkers.
+    /// By channel when the channels carry different talkers, else by voice
+    /// (when the speaker model is installed), the count found automatically.
     #[default]
     Auto,
+    /// By voice, into exactly this many speakers.
+    Count(usize),
     /// Label by channel whenever there are several channels.
     Channels,
     /// No labels.
     Off,
 }
 
+/// The most speakers `--speakers N` takes: beyond this, voices of one
+/// recording are not told apart reliably anyway.
+pub const MAX_SPEAKERS: usize = 20;
+
 impl SpeakerMode {
     pub fn parse(text: &str) -> Result<SpeakerMode> {
-        match text.trim().to_ascii_lowercase().as_str() {
+        let value = text.trim().to_ascii_lowercase();
+        match value.as_str() {
             "auto" => Ok(SpeakerMode::Auto),
             "channels" => Ok(SpeakerMode::Channels),
             "off" | "none" => Ok(SpeakerMode::Off),
-            _ => Err(Error::usage(format!(
-                "--speakers takes auto, channels or off, not {text:?}"
-            ))),
+            _ => match value.parse::<i64>() {
+                Ok(n) if (1..=MAX_SPEAKERS as i64).contains(&n) => {
+                    Ok(SpeakerMode::Count(n as usize))
+                }
+                Ok(n) => Err(Error::usage(format!(
+                    "--speakers {n}: the number of speakers must be between 1 and {MAX_SPEAKERS}"
+                ))),
+                Err(_) => Err(Error::usage(format!(
+                    "--speakers takes auto, a number of speakers, channels or off, not {text:?}"
+                ))),
+            },
         }
     }
 
     /// For cache and manifest keys.
-    pub fn key(self) -> &'static str {
+    pub fn key(self) -> String {
         match self {
-            SpeakerMode::Auto => "auto",
-            SpeakerMode::Channels => "channels",
-            SpeakerMode::Off => "off",
+            SpeakerMode::Auto => "auto".into(),
+            SpeakerMode::Count(n) => n.to_string(),
+            SpeakerMode::Channels => "channels".into(),
+            SpeakerMode::Off => "off".into(),
         }
+    }
+
+    /// Whether voices are compared (the speaker model is used).
+    pub fn by_voice(self) -> bool {
+        matches!(self, SpeakerMode::Auto | SpeakerMode::Count(_))
     }
 }
 
@@ -232,6 +264,16 @@ mod tests {
         assert_eq!(labels, [Some("Alice"), Some("김민수"), None]);
         for bad in ["", "S1", "S1=", "=Bob", "S1=a:b"] {
             assert!(parse_names(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn speaker_counts_are_checked() {
+        assert_eq!(SpeakerMode::parse("3").unwrap(), SpeakerMode::Count(3));
+        assert_eq!(SpeakerMode::parse(" Auto ").unwrap(), SpeakerMode::Auto);
+        for bad in ["0", "-3", "abc", "21", "2.5", "99999999999999999999"] {
+            let err = SpeakerMode::parse(bad).unwrap_err();
+            assert_eq!(err.kind(), crate::error::ErrorKind::Usage, "{bad}");
         }
     }
 }

@@ -22,6 +22,15 @@ pub struct Segment {
     pub speaker: Option<String>,
 }
 
+/// A recognised word (with the space before it, as the recogniser writes
+/// it) and when it was said.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Word {
+    pub start: f64,
+    pub end: f64,
+    pub text: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Transcript {
     /// The file the transcript was made from.

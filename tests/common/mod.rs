@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod der;
 pub mod llm;
 
 use std::path::{Path, PathBuf};
@@ -82,6 +83,8 @@ pub fn minutes() -> assert_cmd::Command {
         .env_remove("MINUTES_CONFIG")
         .env_remove("MINUTES_FFMPEG")
         .env_remove("MINUTES_MODELS_URL")
+        .env_remove("MINUTES_SPEAKER_MODELS_URL")
+        .env_remove("MINUTES_VOICES")
         .env_remove("RUST_LOG")
         .env_remove("MINUTES_LLM")
         .env_remove("MINUTES_LLM_MODEL")
@@ -122,6 +125,26 @@ pub fn model() -> &'static Path {
             .assert()
             .success();
         out
+    })
+}
+
+/// A models directory holding the real speaker encoder (Resemblyzer's
+/// GE2E from PyPI, converted with `minutes models import` once per run), so
+/// `--models-dir` turns on labelling by voice.
+pub fn voice_models() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("voice-models");
+        let src = asset("resemblyzer-pretrained.pt");
+        assert!(src.exists(), "run scripts/fetch-test-assets.sh first");
+        minutes()
+            .args(["models", "import"])
+            .arg(&src)
+            .arg("-o")
+            .arg(dir.join("speakers-ge2e.safetensors"))
+            .assert()
+            .success();
+        dir
     })
 }
 
