@@ -16,9 +16,9 @@ assets:
 
 # The whole test suite (what CI runs).
 test: assets
-    cargo fmt --check
-    cargo clippy --all-targets --quiet -- -D warnings
-    cargo test --all-targets
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets --quiet -- -D warnings
+    cargo test --workspace --all-targets
 
 # Transcription speed and accuracy against faster-whisper, side by side.
 bench-stt: assets
@@ -33,7 +33,7 @@ bench-summarize:
     cargo build --release --quiet
     cargo run --release --quiet --example bench_summarize -- target/release/minutes
 
-# Speaker labels on a two-person call: labelling overhead (labels on vs off, side by side) and diarization error.
+# Speaker labels (by channel on a call, by voice on one microphone): overhead (labels on vs off, side by side) and diarization error.
 bench-speakers: assets
     scripts/bench-speakers.sh
 

@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
-# Speaker labelling benchmark: the two-person call (one talker per channel),
-# transcribed with labels off and on, side by side; the labelling overhead
-# ratio and the diarization error against the call's known turns.
+# Speaker labelling benchmark: each recording transcribed with labels off
+# and on (`--speakers off|auto`), alternately, side by side; the labelling
+# overhead ratio, the speakers found, and the diarization error against the
+# turns each fixture was built from (and what one label for everyone would
+# score). The two-person call is labelled by channel; the others, one
+# microphone, by voice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p .cache/bench
-M=.cache/bench/ggml-tiny.en.bin
+B=.cache/bench
+mkdir -p "$B/voices"
+M=$B/ggml-tiny.en.bin
 cargo build --release --quiet
 [ -f "$M" ] || target/release/minutes -q models import .cache/assets/ct2-tiny.en -o "$M"
+[ -f "$B/voices/speakers-ge2e.safetensors" ] ||
+  target/release/minutes -q models import .cache/assets/resemblyzer-pretrained.pt -o "$B/voices/speakers-ge2e.safetensors"
 # The call's turns, from the clips it is made of: reader, JFK, reader, JFK.
 r=$(soxi -D fixtures/gen/librivox.wav); j=$(soxi -D fixtures/gen/jfk.wav)
-python3 - "$r" "$j" > .cache/bench/call-turns.txt <<'PY'
+python3 - "$r" "$j" > "$B/call-stereo.rttm" <<'PY'
 import sys
 r, j = map(float, sys.argv[1:])
 t = 0.0
 for length, who in [(r, "reader"), (j, "jfk"), (r, "reader"), (j, "jfk")]:
-    print(f"{t:.3f} {t + length:.3f} {who}")
+    print(f"SPEAKER call-stereo 1 {t:.3f} {length:.3f} <NA> <NA> {who} <NA> <NA>")
     t += length
 PY
-python3 scripts/bench.py speakers target/release/minutes "$M" fixtures/gen/call-stereo.m4a \
-  .cache/bench/call-turns.txt "${ROUNDS:-5}"
+G=fixtures/gen
+python3 scripts/bench.py speakers target/release/minutes "$M" "$B/voices" "${ROUNDS:-5}" \
+  "$G/call-stereo.m4a:$B/call-stereo.rttm" \
+  "$G/speakers-2.wav:$G/speakers-2.rttm" \
+  "$G/speakers-3.wav:$G/speakers-3.rttm" \
+  "$G/one-voice-long.wav:$G/one-voice-long.rttm"

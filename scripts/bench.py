@@ -122,38 +122,44 @@ def der(reference, hypothesis, collar=0.25, step=0.01):
     return (missed + false_alarm + best) / max(1, speech)
 
 
-def bench_speakers(minutes, model, audio, reference, rounds):
+def read_rttm(path):
     turns = []
-    for line in open(reference):
-        start, end, who = line.split()
-        turns.append((float(start), float(end), who))
-    rows = {"--speakers off": [], "--speakers auto": []}
-    rttm = ""
-    for _ in range(int(rounds)):
-        for mode in rows:
-            args = [minutes, "-q", "transcribe", "--no-cache", "-m", model, audio, "-f", "rttm", "--threads", "2"]
-            wall, rss, out = run(args + mode.split())
-            rows[mode].append((wall, rss))
-            if mode.endswith("auto"):
-                rttm = out
-    hyp = []
-    for line in rttm.splitlines():
+    for line in open(path):
         f = line.split()
-        hyp.append((float(f[3]), float(f[3]) + float(f[4]), f[7]))
-    med = {m: sorted(w for w, _ in v)[len(v) // 2] for m, v in rows.items()}
-    print(f"\nTranscribing {audio} (Whisper tiny.en, 2 threads), median of {rounds} alternating rounds:\n")
-    print(f"{'mode':<18} {'wall s':>8} {'× off':>7} {'speakers':>9} {'DER':>7}")
-    for mode, v in rows.items():
-        labelled = mode.endswith("auto")
-        speakers = len({h[2] for h in hyp}) if labelled else 1
-        error = f"{der(turns, hyp) * 100:.1f}%" if labelled else "-"
-        print(f"{mode:<18} {med[mode]:>8.2f} {med[mode] / med['--speakers off']:>7.2f} {speakers:>9} {error:>7}")
+        if f and f[0] == "SPEAKER":
+            turns.append((float(f[3]), float(f[3]) + float(f[4]), f[7]))
+    return turns
+
+
+def bench_speakers(minutes, model, models_dir, rounds, *cases):
+    """Each case is AUDIO:REFERENCE.rttm; labels off and on alternate."""
+    print(f"\nWhisper tiny.en, 2 threads, median of {rounds} alternating rounds per file:\n")
+    print(f"{'recording':<22} {'off s':>7} {'auto s':>7} {'× off':>7} {'speakers':>9} {'ref':>4} {'DER':>7} {'1 label':>8}")
+    for case in cases:
+        audio, reference = case.split(":")
+        turns = read_rttm(reference)
+        walls = {"off": [], "auto": []}
+        rttm = ""
+        for _ in range(int(rounds)):
+            for mode in walls:
+                args = [minutes, "-q", "transcribe", "--no-cache", "-m", model, "--models-dir", models_dir,
+                        audio, "-f", "rttm", "--threads", "2", "--speakers", mode]
+                wall, _, out = run(args)
+                walls[mode].append(wall)
+                if mode == "auto":
+                    rttm = out
+        hyp = [(float(f[3]), float(f[3]) + float(f[4]), f[7]) for f in (l.split() for l in rttm.splitlines())]
+        med = {m: sorted(v)[len(v) // 2] for m, v in walls.items()}
+        speakers = len({h[2] for h in hyp})
+        one = der(turns, [(t[0], t[1], "S1") for t in turns])
+        print(f"{os.path.basename(audio):<22} {med['off']:>7.2f} {med['auto']:>7.2f} {med['auto'] / med['off']:>7.2f} "
+              f"{speakers:>9} {len({t[2] for t in turns}):>4} {der(turns, hyp) * 100:>6.1f}% {one * 100:>7.1f}%")
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "stt":
         bench_stt(*sys.argv[2:8])
     elif sys.argv[1] == "speakers":
-        bench_speakers(*sys.argv[2:7])
+        bench_speakers(*sys.argv[2:])
     else:
         bench_decode(*sys.argv[2:4])
