@@ -7,8 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::OnceLock;
 
-use serde_json::Value;
-
 use crate::common::*;
 
 /// A models directory holding the real speaker encoder, converted from
@@ -75,7 +73,7 @@ impl Voices {
     }
 
     /// The segments of `file`'s JSON transcript: (start, end, speaker, text).
-    fn transcribe(&self, file: &str) -> Vec<(f64, f64, Option<String>, String)> {
+    fn transcribe(&self, file: &str) -> Vec<Seg> {
         let out = self
             .cmd()
             .args(["transcribe", "-f", "json", "--no-cache", "-m"])
@@ -83,20 +81,7 @@ impl Voices {
             .arg(fixture(file))
             .output()
             .unwrap();
-        let v: Value = serde_json::from_str(&success(&out)).unwrap();
-        v["segments"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| {
-                (
-                    s["start"].as_f64().unwrap(),
-                    s["end"].as_f64().unwrap(),
-                    s["speaker"].as_str().map(str::to_string),
-                    s["text"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect()
+        segments_of(&out)
     }
 
     /// `speakers list` rows: (name, speech, added).

@@ -2,8 +2,6 @@
 //! (a LibriVox reader and JFK), the same speech from one microphone, labels
 //! in every output format, names, the cache, and what the LLM is shown.
 
-use serde_json::Value;
-
 use crate::common::der::{Turn, der};
 use crate::common::llm::{FakeLlm, Faults};
 use crate::common::*;
@@ -36,24 +34,6 @@ fn transcribe(input: &std::path::Path, extra: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn json_segments(out: &std::process::Output) -> Vec<(f64, f64, Option<String>, String)> {
-    assert!(out.status.success(), "{}", stderr_of(out));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["segments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            (
-                s["start"].as_f64().unwrap(),
-                s["end"].as_f64().unwrap(),
-                s["speaker"].as_str().map(str::to_string),
-                s["text"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn a_call_is_split_by_channel() {
     // AAC in MP4 (decoded in-process) and Opus in WebM (decoded by ffmpeg).
@@ -63,7 +43,7 @@ fn a_call_is_split_by_channel() {
 }
 
 fn a_call_is_split_by_channel_in(call: &str) {
-    let segs = json_segments(&transcribe(&fixture(call), &["-f", "json"]));
+    let segs = segments_of(&transcribe(&fixture(call), &["-f", "json"]));
     let mut speakers: Vec<String> = segs.iter().filter_map(|s| s.2.clone()).collect();
     speakers.sort();
     speakers.dedup();
@@ -93,7 +73,7 @@ fn a_call_is_split_by_channel_in(call: &str) {
 #[test]
 fn one_microphone_recorded_twice_gets_no_labels() {
     let out = transcribe(&fixture("one-mic-stereo.m4a"), &["-f", "json"]);
-    let segs = json_segments(&out);
+    let segs = segments_of(&out);
     assert!(!segs.is_empty());
     assert!(segs.iter().all(|s| s.2.is_none()), "{segs:?}");
     // A mono recording neither, and no labels clutter its text.
@@ -105,7 +85,7 @@ fn one_microphone_recorded_twice_gets_no_labels() {
         &fixture("call-stereo.m4a"),
         &["-f", "json", "--speakers", "off"],
     );
-    assert!(json_segments(&off).iter().all(|s| s.2.is_none()));
+    assert!(segments_of(&off).iter().all(|s| s.2.is_none()));
 }
 
 #[test]

@@ -24,8 +24,6 @@ fn transcribe(input: &std::path::Path, extra: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-/// A segment's (start, end, speaker, text).
-type Seg = (f64, f64, Option<String>, String);
 /// Segments and the log of one run.
 type Run = (Vec<Seg>, String);
 
@@ -46,22 +44,7 @@ fn labelled(input: &str, extra: &[&str]) -> Run {
         let mut args = vec!["-f", "json"];
         args.extend_from_slice(extra);
         let out = transcribe(&fixture(input), &args);
-        assert!(out.status.success(), "{}", stderr_of(&out));
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let segs = v["segments"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| {
-                (
-                    s["start"].as_f64().unwrap(),
-                    s["end"].as_f64().unwrap(),
-                    s["speaker"].as_str().map(str::to_string),
-                    s["text"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect();
-        (segs, stderr_of(&out))
+        (segments_of(&out), stderr_of(&out))
     })
     .clone()
 }

@@ -148,6 +148,27 @@ pub fn voice_models() -> &'static Path {
     })
 }
 
+/// A transcript segment as `-f json` writes it: (start, end, speaker, text).
+pub type Seg = (f64, f64, Option<String>, String);
+
+/// The segments of a successful `transcribe -f json` run.
+pub fn segments_of(out: &std::process::Output) -> Vec<Seg> {
+    let v: serde_json::Value = serde_json::from_str(&success(out)).unwrap();
+    v["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["start"].as_f64().unwrap(),
+                s["end"].as_f64().unwrap(),
+                s["speaker"].as_str().map(str::to_string),
+                s["text"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 /// Transcribes `file` to text with the test model.
 pub fn transcribe_text(file: &Path, extra: &[&str]) -> String {
     let out = minutes()
