@@ -325,9 +325,9 @@ impl Transcriber<'_> {
         embedder: Option<Embedder>,
     ) -> Vec<Segment> {
         let mode = self.settings.speakers;
-        if mode != SpeakerMode::Auto && mode != SpeakerMode::Channels {
-            // Channels are not asked for.
-        } else if let Some(levels) = levels {
+        if matches!(mode, SpeakerMode::Auto | SpeakerMode::Channels)
+            && let Some(levels) = levels
+        {
             let found = speakers::label_by_channels(&mut segments, &levels, mode);
             if found > 0 {
                 self.printer.status(format!(

@@ -7,21 +7,29 @@
 //! in the error scores, which count time, not segments.)
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::common::der::{Turn, der, read_rttm};
 use crate::common::*;
 
-fn transcribe(input: &std::path::Path, extra: &[&str]) -> std::process::Output {
+/// `transcribe` with the test whisper model and `models` as the models
+/// directory (where the speaker model is looked for).
+fn transcribe_in(models: &Path, input: &Path, extra: &[&str]) -> std::process::Output {
     minutes()
-        .args(["transcribe", "-m"])
+        .arg("transcribe")
+        .args(extra)
+        .arg("-m")
         .arg(model())
         .arg("--models-dir")
-        .arg(voice_models())
+        .arg(models)
         .arg(input)
-        .args(extra)
         .output()
         .unwrap()
+}
+
+fn transcribe(input: &Path, extra: &[&str]) -> std::process::Output {
+    transcribe_in(voice_models(), input, extra)
 }
 
 /// Segments and the log of one run.
@@ -135,14 +143,7 @@ fn the_number_of_speakers_can_be_fixed() {
 fn without_the_speaker_model_voices_are_not_compared() {
     let dir = scratch();
     // Auto: a note, no labels, the transcript still made.
-    let out = minutes()
-        .args(["transcribe", "-f", "json", "-m"])
-        .arg(model())
-        .arg("--models-dir")
-        .arg(dir.path())
-        .arg(fixture("jfk.wav"))
-        .output()
-        .unwrap();
+    let out = transcribe_in(dir.path(), &fixture("jfk.wav"), &["-f", "json"]);
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(!String::from_utf8_lossy(&out.stdout).contains("\"speaker\""));
     assert!(
@@ -151,14 +152,7 @@ fn without_the_speaker_model_voices_are_not_compared() {
         stderr_of(&out)
     );
     // A fixed count needs it: a clear failure before any work.
-    let out = minutes()
-        .args(["transcribe", "--speakers", "2", "-m"])
-        .arg(model())
-        .arg("--models-dir")
-        .arg(dir.path())
-        .arg(fixture("speakers-2.wav"))
-        .output()
-        .unwrap();
+    let out = transcribe_in(dir.path(), &fixture("speakers-2.wav"), &["--speakers", "2"]);
     assert_eq!(out.status.code(), Some(66), "{}", stderr_of(&out));
     assert!(
         stderr_of(&out).contains("speaker model"),
@@ -173,14 +167,7 @@ fn a_corrupt_speaker_model_is_a_clear_error() {
     let dir = scratch();
     let bad = dir.path().join("speakers-ge2e.safetensors");
     std::fs::write(&bad, b"not a tensor file at all").unwrap();
-    let out = minutes()
-        .args(["transcribe", "-m"])
-        .arg(model())
-        .arg("--models-dir")
-        .arg(dir.path())
-        .arg(fixture("speakers-2.wav"))
-        .output()
-        .unwrap();
+    let out = transcribe_in(dir.path(), &fixture("speakers-2.wav"), &[]);
     assert_clean_failure(&out, 65, "speakers-ge2e.safetensors", "speaker model");
 }
 

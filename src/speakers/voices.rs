@@ -183,12 +183,15 @@ impl<'a> State<'a> {
             .into_iter()
             .filter(|s| share(*s) >= VOICED_SHARE)
             .collect();
-        let mut padded = self.buffer.clone();
-        if padded.len() < WINDOW {
-            padded.resize(WINDOW, 0.0);
+        // Only a last, short stretch needs padding to a whole window.
+        if self.buffer.len() < WINDOW {
+            self.buffer.resize(WINDOW, 0.0);
         }
         for batch in starts.chunks(BATCH) {
-            let mels: Vec<Vec<f32>> = batch.iter().map(|s| self.window_mel(&padded, *s)).collect();
+            let mels: Vec<Vec<f32>> = batch
+                .iter()
+                .map(|s| self.window_mel(&self.buffer, *s))
+                .collect();
             let views: Vec<&[f32]> = mels.iter().map(Vec::as_slice).collect();
             for (s, embedding) in batch.iter().zip(self.model.embed(&views)) {
                 let start = (self.offset + s) as f64 / f64::from(SAMPLE_RATE);
@@ -201,14 +204,14 @@ impl<'a> State<'a> {
         }
         // Keep from the first window start not yet embedded.
         let keep_from = if last {
-            len
+            self.buffer.len()
         } else {
             (0..)
                 .map(|k| k * STEP)
                 .find(|s| s + WINDOW > len)
                 .unwrap_or(len)
         };
-        self.buffer.drain(..keep_from.min(len));
+        self.buffer.drain(..keep_from.min(self.buffer.len()));
         self.offset += keep_from;
     }
 
