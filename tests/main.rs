@@ -13,6 +13,7 @@ mod eval_minutes;
 mod evidence;
 mod local_llm;
 mod models;
+mod multilingual;
 mod probe;
 mod profiles;
 mod prompts;

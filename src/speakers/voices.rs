@@ -25,9 +25,14 @@ use crate::stt::vad;
 
 /// Window length in samples (1.6 s).
 pub const WINDOW: usize = WINDOW_FRAMES * HOP;
-/// Seconds between window starts.
-pub const STEP_SECONDS: f64 = 0.8;
+/// Seconds between window starts while a recording is transcribed: the
+/// embeddings' CPU time competes with whisper's, and closer windows (0.8 s)
+/// cost more without telling voices apart better (README, Performance).
+pub const STEP_SECONDS: f64 = 1.2;
 const STEP: usize = (STEP_SECONDS * SAMPLE_RATE as f64) as usize;
+/// Between window starts of an enrollment clip, where time is cheap and
+/// a short clip needs every window it can give.
+const ENROLL_STEP: usize = (0.8 * SAMPLE_RATE as f64) as usize;
 /// Audio gathered before a batch of windows is embedded.
 const CHUNK: usize = 20 * SAMPLE_RATE as usize;
 /// A window is embedded when at least this share of it is voice.
@@ -117,14 +122,14 @@ impl Embedder {
 
 /// The whole of `audio` embedded at once (enrollment clips, tests).
 pub fn embed_all(model: &Ge2e, audio: &[f32]) -> Vec<Window> {
-    let mut state = State::new(model);
+    let mut state = State::new(model, ENROLL_STEP);
     state.buffer.extend_from_slice(audio);
     state.run(true);
     state.out
 }
 
 fn work(model: &Ge2e, chunks: Receiver<Vec<f32>>) -> Vec<Window> {
-    let mut state = State::new(model);
+    let mut state = State::new(model, STEP);
     for chunk in chunks {
         state.buffer.extend_from_slice(&chunk);
         if state.buffer.len() >= CHUNK + WINDOW {
@@ -139,17 +144,20 @@ struct State<'a> {
     model: &'a Ge2e,
     mel: PowerMel,
     buffer: Vec<f32>,
-    /// Samples of the recording before `buffer`; always a multiple of STEP.
+    /// Samples between window starts.
+    step: usize,
+    /// Samples of the recording before `buffer`; always a multiple of `step`.
     offset: usize,
     out: Vec<Window>,
 }
 
 impl<'a> State<'a> {
-    fn new(model: &'a Ge2e) -> Self {
+    fn new(model: &'a Ge2e, step: usize) -> Self {
         State {
             model,
             mel: PowerMel::new(),
             buffer: Vec::new(),
+            step,
             offset: 0,
             out: Vec::new(),
         }
@@ -160,13 +168,15 @@ impl<'a> State<'a> {
     fn run(&mut self, last: bool) {
         let len = self.buffer.len();
         let mut starts: Vec<usize> = (0..)
-            .map(|k| k * STEP)
+            .map(|k| k * self.step)
             .take_while(|s| s + WINDOW <= len)
             .collect();
         if last && len > 0 {
             match starts.last() {
                 None => starts.push(0),
-                Some(s) if s + WINDOW + STEP / 2 < len => starts.push(len.saturating_sub(WINDOW)),
+                Some(s) if s + WINDOW + self.step / 2 < len => {
+                    starts.push(len.saturating_sub(WINDOW))
+                }
                 _ => {}
             }
         }
@@ -207,7 +217,7 @@ impl<'a> State<'a> {
             self.buffer.len()
         } else {
             (0..)
-                .map(|k| k * STEP)
+                .map(|k| k * self.step)
                 .find(|s| s + WINDOW > len)
                 .unwrap_or(len)
         };

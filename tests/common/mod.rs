@@ -109,23 +109,34 @@ pub fn minutes_process() -> std::process::Command {
 /// with `minutes models import` once per test run.
 pub fn model() -> &'static Path {
     static MODEL: OnceLock<PathBuf> = OnceLock::new();
-    MODEL.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("models");
-        let out = dir.join("ggml-tiny.en-ct2.bin");
-        let src = asset("ct2-tiny.en");
-        assert!(
-            src.join("model.bin").exists(),
-            "run scripts/fetch-test-assets.sh first"
-        );
-        minutes()
-            .args(["models", "import"])
-            .arg(&src)
-            .arg("-o")
-            .arg(&out)
-            .assert()
-            .success();
-        out
-    })
+    MODEL.get_or_init(|| imported("ct2-tiny.en", "ggml-tiny.en-ct2.bin"))
+}
+
+/// The real multilingual Whisper base: the CTranslate2 model from PyPI
+/// (two packages, joined by fetch-test-assets.sh), imported once per run.
+pub fn base_model() -> &'static Path {
+    static MODEL: OnceLock<PathBuf> = OnceLock::new();
+    MODEL.get_or_init(|| imported("ct2-base", "ggml-base-ct2.bin"))
+}
+
+/// A fetched CTranslate2 model directory imported as a ggml file.
+fn imported(asset_dir: &str, file: &str) -> PathBuf {
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("models")
+        .join(file);
+    let src = asset(asset_dir);
+    assert!(
+        src.join("model.bin").exists(),
+        "run scripts/fetch-test-assets.sh first"
+    );
+    minutes()
+        .args(["models", "import"])
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    out
 }
 
 /// A models directory holding the real speaker encoder (Resemblyzer's
