@@ -5,7 +5,9 @@
 //! what was said and how many expected facts they state (`minutes eval
 //! minutes`: [`minutes`], [`facts`], [`matching`]), and two minutes of the
 //! same meetings against each other by an LLM judge (`minutes eval
-//! compare`: [`compare`]).
+//! compare`: [`compare`]), and prompt sets and models by the minutes they
+//! make of a suite of meetings, with a history of past results (`minutes
+//! eval suite` and `eval history`: [`suite`]).
 //!
 //! Both texts are normalised the same way ([`Normalize`]), split into words
 //! and aligned ([`wer::align`]). The character error rate aligns the
@@ -23,6 +25,7 @@ pub mod minutes;
 pub mod normalize;
 pub mod read;
 pub mod report;
+pub mod suite;
 pub mod wer;
 
 use std::fmt;
