@@ -7,6 +7,7 @@ mod batch;
 mod cli;
 mod der;
 mod eval;
+mod eval_calibrate;
 mod eval_compare;
 mod eval_judge;
 mod eval_minutes;

@@ -23,6 +23,10 @@ pub enum EvalCommand {
     /// Past results of `eval suite`, oldest first, one row per prompt set
     /// and model of each run.
     History(EvalHistoryArgs),
+    /// Check a judge on shipped minutes with planted faults (a wrong owner,
+    /// a dropped decision, an invented date): does it prefer the good
+    /// minutes in both orders?
+    Calibrate(EvalCalibrateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -249,6 +253,26 @@ pub struct EvalHistoryArgs {
     /// Only the last N runs (after the filters).
     #[arg(long, value_name = "N")]
     pub last: Option<usize>,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = EvalFormat::Table)]
+    pub format: EvalFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalCalibrateArgs {
+    /// The judge to check: an OpenAI-compatible server's URL, `openai`, or
+    /// `local` (the bundled model).
+    #[arg(long, value_name = "URL|openai|local")]
+    pub judge_llm: String,
+
+    /// A rubric (YAML: version, system, user with {{transcript}}, {{first}}
+    /// and {{second}}) instead of the built-in one of `eval compare`.
+    #[arg(long, value_name = "FILE.yaml")]
+    pub rubric: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub judge: JudgeArgs,
 
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = EvalFormat::Table)]

@@ -4,8 +4,9 @@
 //! and with `--judge-llm` a judge's rubric scores of them; `eval compare`
 //! (in [`compare`]) two minutes of the same meetings by a judge; `eval
 //! suite` (in [`suite`]) prompt sets and models over a folder of cases,
-//! appending to the history that `eval history` ([`history`]) lists. All
-//! reach their LLMs through [`client`].
+//! appending to the history that `eval history` ([`history`]) lists; `eval
+//! calibrate` ([`calibrate`]) a judge on shipped cases. All reach their
+//! LLMs through [`client`].
 //!
 //! Every file is read before anything is scored. A bad file (missing,
 //! unreadable, of an unknown type, or a reference without words) is
@@ -13,6 +14,7 @@
 //! and the exit code is that of the first failure, so a script never takes
 //! a table with a row missing for a complete one.
 
+mod calibrate;
 mod client;
 mod compare;
 mod history;
@@ -38,6 +40,7 @@ pub fn run(settings: &EvalSettings, printer: &Printer) -> Result<()> {
         EvalSettings::Compare(s) => compare::run(s, printer),
         EvalSettings::Suite(s) => suite::run(s, printer),
         EvalSettings::History(s) => history::run(s, printer),
+        EvalSettings::Calibrate(s) => calibrate::run(s, printer),
     }
 }
 

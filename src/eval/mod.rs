@@ -7,7 +7,9 @@
 //! same meetings against each other by an LLM judge (`minutes eval
 //! compare`: [`compare`]), and prompt sets and models by the minutes they
 //! make of a suite of meetings, with a history of past results (`minutes
-//! eval suite` and `eval history`: [`suite`]).
+//! eval suite` and `eval history`: [`suite`]); a judge itself is checked
+//! on shipped cases with planted faults (`minutes eval calibrate`:
+//! [`calibrate`]).
 //!
 //! Both texts are normalised the same way ([`Normalize`]), split into words
 //! and aligned ([`wer::align`]). The character error rate aligns the
@@ -18,6 +20,7 @@
 //! `안녕하세요` and `안녕 하세요` are the same characters. Their word error
 //! rate still counts spacing differences; read CER for these languages.
 
+pub mod calibrate;
 pub mod compare;
 pub mod facts;
 pub mod matching;

@@ -9,8 +9,8 @@ use std::time::Duration;
 use super::{Common, MAX_JOBS, MAX_RETRIES, seconds};
 use super::{HistoryEvalSettings, SuiteEvalSettings};
 use crate::cli::{
-    EvalCommand, EvalCompareArgs, EvalFormat, EvalMinutesArgs, EvalTranscriptArgs, GlobalArgs,
-    JudgeArgs, Normalization,
+    EvalCalibrateArgs, EvalCommand, EvalCompareArgs, EvalFormat, EvalMinutesArgs,
+    EvalTranscriptArgs, GlobalArgs, JudgeArgs, Normalization,
 };
 use crate::error::{Error, Result};
 use crate::eval::{Normalize, Script};
@@ -25,6 +25,7 @@ pub enum EvalSettings {
     Compare(CompareEvalSettings),
     Suite(SuiteEvalSettings),
     History(HistoryEvalSettings),
+    Calibrate(CalibrateEvalSettings),
 }
 
 /// Settings of `minutes eval transcript`.
@@ -70,6 +71,15 @@ pub struct CompareEvalSettings {
     pub format: EvalFormat,
 }
 
+/// Settings of `minutes eval calibrate`.
+#[derive(Debug)]
+pub struct CalibrateEvalSettings {
+    pub judge: LlmSettings,
+    /// `--rubric`; `None` is the built-in rubric of `eval compare`.
+    pub rubric: Option<PathBuf>,
+    pub format: EvalFormat,
+}
+
 /// An LLM as asked for (a judge, or the summariser of `eval suite`): which
 /// one, and how it is reached. Which endpoint the choice names is found by
 /// the command.
@@ -89,7 +99,8 @@ pub struct LlmSettings {
 
 impl EvalSettings {
     /// `global` is read (with the config file) only where an LLM is asked
-    /// for: by `eval compare`, `eval suite`, and `eval minutes --judge-llm`.
+    /// for: by `eval compare`, `eval suite`, `eval calibrate`, and `eval
+    /// minutes --judge-llm`.
     pub fn resolve(command: EvalCommand, global: &GlobalArgs) -> Result<EvalSettings> {
         match command {
             EvalCommand::Transcript(args) => Ok(EvalSettings::Transcript(
@@ -108,6 +119,19 @@ impl EvalSettings {
             )?)),
             EvalCommand::History(args) => {
                 Ok(EvalSettings::History(HistoryEvalSettings::resolve(args)?))
+            }
+            EvalCommand::Calibrate(args) => {
+                let EvalCalibrateArgs {
+                    judge_llm,
+                    rubric,
+                    judge,
+                    format,
+                } = args;
+                Ok(EvalSettings::Calibrate(CalibrateEvalSettings {
+                    judge: LlmSettings::resolve(judge_llm, judge, &Common::resolve(global)?)?,
+                    rubric,
+                    format,
+                }))
             }
         }
     }

@@ -33,7 +33,8 @@ pub use commands::{
     ModelsSettings, ProbeSettings, ServeSettings, SpeakSettings, SpeakersAction, SpeakersSettings,
 };
 pub use eval::{
-    CompareEvalSettings, EvalSettings, LlmSettings, MinutesEvalSettings, TranscriptEvalSettings,
+    CalibrateEvalSettings, CompareEvalSettings, EvalSettings, LlmSettings, MinutesEvalSettings,
+    TranscriptEvalSettings,
 };
 pub use suite::{HistoryEvalSettings, SuiteEvalSettings};
 pub use summarize::{SummarizeSettings, SummaryTuning};
