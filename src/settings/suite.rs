@@ -1,8 +1,10 @@
 //! Settings of `minutes eval suite` and `minutes eval history`. The suite
 //! summarises as `summarize` does, so its defaults come from the same
 //! places (the config file's LLM, model, template, language, chunk size and
-//! jobs); nothing is read here but the config file: cases, prompt sets and
-//! the history are opened by the command.
+//! jobs). The configured glossary is not used: it lives outside the suite,
+//! and a suite's numbers must not move when it is edited. Nothing is read
+//! here but the config file: cases, prompt sets and the history are opened
+//! by the command.
 
 use std::path::PathBuf;
 

@@ -34,31 +34,14 @@ pub fn run(s: &SuiteEvalSettings, printer: &Printer) -> Result<()> {
     let date = jiff::Zoned::now()
         .strftime("%Y-%m-%dT%H:%M:%S%:z")
         .to_string();
-    let files = suite::find(&s.dir).map_err(|e| faults(e, printer))?;
-    let cases = suite::read(&files).map_err(|e| super::unread(e, files.len() * 2, printer))?;
-    let prompt_sets = s
-        .templates
-        .iter()
-        .map(|t| PromptSet::load(t.as_deref(), s.config_dir.as_deref()))
-        .collect::<Result<Vec<_>>>()?;
-    let endpoints = s
-        .llms
-        .iter()
-        .map(|l| select(&l.choice, &l.models_dir))
-        .collect::<Result<Vec<_>>>()?;
-    let rubric = match &s.judge {
-        Some(_) => Some(Rubric::load_kind(s.rubric.as_deref(), &scoring::SCORE)?),
-        None => None,
-    };
-    let mut history = s.history.as_deref().map(History::open).transpose()?;
-    let suite_dir = std::fs::canonicalize(&s.dir).unwrap_or_else(|_| s.dir.clone());
-    printer.status(format!(
-        "suite {}: {} case(s); {} prompt set(s) × {} model(s)",
-        s.dir.display(),
-        cases.len(),
-        prompt_sets.len(),
-        endpoints.len()
-    ));
+    let Prepared {
+        cases,
+        prompt_sets,
+        endpoints,
+        rubric,
+        mut history,
+        suite_dir,
+    } = prepare(s, printer)?;
     let mut judge = match (&s.judge, rubric) {
         (Some(j), Some(rubric)) => Some((LlmClient::judge(j, printer)?, rubric)),
         _ => None,
@@ -71,7 +54,7 @@ pub fn run(s: &SuiteEvalSettings, printer: &Printer) -> Result<()> {
             let row = Row {
                 s,
                 date: &date,
-                suite: &suite_dir.display().to_string(),
+                suite: &suite_dir,
                 prompts,
                 cases: &cases,
                 printer,
@@ -95,7 +78,7 @@ pub fn run(s: &SuiteEvalSettings, printer: &Printer) -> Result<()> {
         ));
     }
     let mut report = Report::new(
-        suite_dir.display().to_string(),
+        suite_dir,
         s.history.as_ref().map(|p| p.display().to_string()),
         cases.iter().map(|c| c.name.clone()).collect(),
     );
@@ -112,6 +95,53 @@ pub fn run(s: &SuiteEvalSettings, printer: &Printer) -> Result<()> {
         EvalFormat::Json => report.to_json(),
     };
     crate::sink::stdout(out.as_bytes())
+}
+
+/// What a run needs, found, read and opened before its first call.
+struct Prepared {
+    cases: Vec<Case>,
+    prompt_sets: Vec<PromptSet>,
+    endpoints: Vec<Endpoint>,
+    rubric: Option<Rubric>,
+    history: Option<History>,
+    /// The suite's folder, absolute where it resolves.
+    suite_dir: String,
+}
+
+fn prepare(s: &SuiteEvalSettings, printer: &Printer) -> Result<Prepared> {
+    let files = suite::find(&s.dir).map_err(|e| faults(e, printer))?;
+    let cases = suite::read(&files).map_err(|e| super::unread(e, files.len() * 2, printer))?;
+    let prompt_sets = s
+        .templates
+        .iter()
+        .map(|t| PromptSet::load(t.as_deref(), s.config_dir.as_deref()))
+        .collect::<Result<Vec<_>>>()?;
+    let endpoints = s
+        .llms
+        .iter()
+        .map(|l| select(&l.choice, &l.models_dir))
+        .collect::<Result<Vec<_>>>()?;
+    let rubric = match &s.judge {
+        Some(_) => Some(Rubric::load_kind(s.rubric.as_deref(), &scoring::SCORE)?),
+        None => None,
+    };
+    let history = s.history.as_deref().map(History::open).transpose()?;
+    let suite_dir = std::fs::canonicalize(&s.dir).unwrap_or_else(|_| s.dir.clone());
+    printer.status(format!(
+        "suite {}: {} case(s); {} prompt set(s) × {} model(s)",
+        s.dir.display(),
+        cases.len(),
+        prompt_sets.len(),
+        endpoints.len()
+    ));
+    Ok(Prepared {
+        cases,
+        prompt_sets,
+        endpoints,
+        rubric,
+        history,
+        suite_dir: suite_dir.display().to_string(),
+    })
 }
 
 /// One prompt set with one model over every case.
@@ -143,36 +173,7 @@ impl Row<'_> {
         }
         let mut scored = Vec::with_capacity(self.cases.len());
         for case in self.cases {
-            let case_started = Instant::now();
-            let doing = format!(
-                "summarising {} with prompts {} and {}",
-                case.transcript_path.display(),
-                prompts.name,
-                client.label
-            );
-            let events = events(&case.name, self.printer);
-            let summary = client.block_on(summarize::run_transcript(
-                client.llm(),
-                &prompts,
-                &opts,
-                &case.transcript,
-                &events,
-            ));
-            let summary = client.outcome(summary.map_err(|e| context(e, &doing)), &doing)?;
-            let precision = scores::precision(&summary.minutes, &summary.transcript);
-            let facts = scores::recall(&summary.minutes, &case.facts);
-            let judged = match judge.as_mut() {
-                Some((j, rubric)) => Some(judge_case(j, rubric, case, &summary.minutes)?),
-                None => None,
-            };
-            let elapsed = case_started.elapsed().as_secs_f64();
-            scored.push(CaseScores::new(
-                case.name.clone(),
-                precision,
-                facts,
-                judged,
-                elapsed,
-            ));
+            scored.push(self.case(case, client, judge.as_deref_mut(), &prompts, &opts)?);
         }
         let usage = client.usage().since(&spent);
         let judge_usage = judge
@@ -225,6 +226,47 @@ impl Row<'_> {
             seconds,
             version: env!("CARGO_PKG_VERSION").to_string(),
         })
+    }
+
+    /// One case summarised by `client` and scored (by `judge` too, if any).
+    fn case(
+        &self,
+        case: &Case,
+        client: &mut LlmClient,
+        judge: Option<&mut (LlmClient, Rubric)>,
+        prompts: &PromptSet,
+        opts: &Options,
+    ) -> Result<CaseScores> {
+        let started = Instant::now();
+        let doing = format!(
+            "summarising {} with prompts {} and {}",
+            case.transcript_path.display(),
+            prompts.name,
+            client.label
+        );
+        let events = events(&case.name, self.printer);
+        let summary = client.block_on(summarize::run_transcript(
+            client.llm(),
+            prompts,
+            opts,
+            &case.transcript,
+            &events,
+        ));
+        let summary = client.outcome(summary.map_err(|e| context(e, &doing)), &doing)?;
+        let precision = scores::precision(&summary.minutes, &summary.transcript);
+        let facts = scores::recall(&summary.minutes, &case.facts);
+        let judged = match judge {
+            Some((j, rubric)) => Some(judge_case(j, rubric, case, &summary.minutes)?),
+            None => None,
+        };
+        let seconds = started.elapsed().as_secs_f64();
+        Ok(CaseScores::new(
+            case.name.clone(),
+            precision,
+            facts,
+            judged,
+            seconds,
+        ))
     }
 }
 
