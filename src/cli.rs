@@ -65,7 +65,8 @@ pub enum Command {
     #[command(subcommand)]
     Speakers(SpeakersCommand),
     /// Measure results against references: transcripts by error rate, minutes by
-    /// evidence and expected facts, or two minutes against each other by an LLM judge.
+    /// evidence and expected facts, two minutes against each other by an LLM
+    /// judge, prompt sets and models over a suite of meetings (with a history).
     #[command(subcommand)]
     Eval(EvalCommand),
 }

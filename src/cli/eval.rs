@@ -16,6 +16,17 @@ pub enum EvalCommand {
     /// Which of two minutes of the same meetings is better, by an LLM judge
     /// asked twice per pair with the order swapped (position bias removed).
     Compare(EvalCompareArgs),
+    /// Run a regression suite: summarise every case of DIR with each prompt
+    /// set and model, score the minutes as `eval minutes` does, print one
+    /// row per prompt set and model, and append the results to the history.
+    Suite(EvalSuiteArgs),
+    /// Past results of `eval suite`, oldest first, one row per prompt set
+    /// and model of each run.
+    History(EvalHistoryArgs),
+    /// Check a judge on shipped minutes with planted faults (a wrong owner,
+    /// a dropped decision, an invented date): does it prefer the good
+    /// minutes in both orders?
+    Calibrate(EvalCalibrateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -137,6 +148,126 @@ pub struct EvalCompareArgs {
 
     /// A rubric (YAML: version, system, user with {{transcript}}, {{first}}
     /// and {{second}}) instead of the built-in one.
+    #[arg(long, value_name = "FILE.yaml")]
+    pub rubric: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub judge: JudgeArgs,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = EvalFormat::Table)]
+    pub format: EvalFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalSuiteArgs {
+    /// A folder of cases: transcripts (NAME.json as `transcribe -f json`
+    /// writes it, or NAME.txt, .srt, .vtt), each with its expected facts
+    /// beside it (NAME.facts.yaml, as `eval minutes --expected` reads them).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// A prompt set to run: a name under $XDG_CONFIG_HOME/minutes/prompts/,
+    /// or a directory. Repeat to compare several. Default: the configured
+    /// template, else the built-in set.
+    #[arg(long, value_name = "NAME|DIR")]
+    pub template: Vec<String>,
+
+    /// OpenAI-compatible server URL, `openai`, or `local` (the bundled model).
+    #[arg(long, env = "MINUTES_LLM", value_name = "URL|openai|local")]
+    pub llm: Option<String>,
+
+    /// Model name on that server (for `local`: a .gguf name or path).
+    /// Repeat to compare several. Default: the configured model.
+    #[arg(long, env = "MINUTES_LLM_MODEL", value_name = "NAME")]
+    pub llm_model: Vec<String>,
+
+    /// Language to write the minutes in (en, ko, …). Default: the
+    /// configured summary language, else each meeting's.
+    #[arg(short, long, value_name = "LANG")]
+    pub language: Option<String>,
+
+    /// Sampling temperature of the LLM calls (0–2).
+    #[arg(long, value_name = "T", default_value_t = 0.2)]
+    pub temperature: f32,
+
+    /// Seed for the LLM's sampling, where the server supports it.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u32>,
+
+    /// LLM calls in flight at once, for the summariser and the judge alike.
+    /// Default: 4; 1 for the bundled model.
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Seconds one LLM request may take. Default: 300; 1800 for the bundled model.
+    #[arg(long, value_name = "SECS")]
+    pub request_timeout: Option<f64>,
+
+    /// Retries of a failed LLM request (connection errors, timeouts, 408, 409, 429, 5xx).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub retries: u32,
+
+    /// Also score each case's minutes 1–5 on the rubric of `eval minutes
+    /// --judge-llm` by this judge: a URL, `openai`, or `local`.
+    #[arg(long, value_name = "URL|openai|local")]
+    pub judge_llm: Option<String>,
+
+    /// The judge's model (for `local`: a .gguf name or path).
+    #[arg(long, value_name = "NAME", requires = "judge_llm")]
+    pub judge_model: Option<String>,
+
+    /// A rubric (YAML: version, system, user with {{transcript}} and
+    /// {{minutes}}) instead of the built-in one.
+    #[arg(long, value_name = "FILE.yaml", requires = "judge_llm")]
+    pub rubric: Option<PathBuf>,
+
+    /// The history the results are appended to, one JSON line per prompt
+    /// set and model. Default: $XDG_DATA_HOME/minutes/eval-history.jsonl.
+    #[arg(long, env = "MINUTES_EVAL_HISTORY", value_name = "FILE")]
+    pub history: Option<PathBuf>,
+
+    /// Append nothing to the history (a trial run).
+    #[arg(long)]
+    pub no_history: bool,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = EvalFormat::Table)]
+    pub format: EvalFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalHistoryArgs {
+    /// The history to read. Default: $XDG_DATA_HOME/minutes/eval-history.jsonl.
+    #[arg(long, env = "MINUTES_EVAL_HISTORY", value_name = "FILE")]
+    pub history: Option<PathBuf>,
+
+    /// Only runs of this prompt set: its name, or the start of its hash.
+    #[arg(long, value_name = "NAME|HASH")]
+    pub template: Option<String>,
+
+    /// Only runs of this model.
+    #[arg(long, value_name = "NAME")]
+    pub llm_model: Option<String>,
+
+    /// Only the last N runs (after the filters).
+    #[arg(long, value_name = "N")]
+    pub last: Option<usize>,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = EvalFormat::Table)]
+    pub format: EvalFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalCalibrateArgs {
+    /// The judge to check: an OpenAI-compatible server's URL, `openai`, or
+    /// `local` (the bundled model).
+    #[arg(long, value_name = "URL|openai|local")]
+    pub judge_llm: String,
+
+    /// A rubric (YAML: version, system, user with {{transcript}}, {{first}}
+    /// and {{second}}) instead of the built-in one of `eval compare`.
     #[arg(long, value_name = "FILE.yaml")]
     pub rubric: Option<PathBuf>,
 

@@ -2,8 +2,11 @@
 //! prints the word and character error rates of transcripts; `eval minutes`
 //! the evidence precision of minutes and their recall of expected facts,
 //! and with `--judge-llm` a judge's rubric scores of them; `eval compare`
-//! (in [`compare`]) two minutes of the same meetings by a judge. Both reach
-//! their judge through [`judge`].
+//! (in [`compare`]) two minutes of the same meetings by a judge; `eval
+//! suite` (in [`suite`]) prompt sets and models over a folder of cases,
+//! appending to the history that `eval history` ([`history`]) lists; `eval
+//! calibrate` ([`calibrate`]) a judge on shipped cases. All reach their
+//! LLMs through [`client`].
 //!
 //! Every file is read before anything is scored. A bad file (missing,
 //! unreadable, of an unknown type, or a reference without words) is
@@ -11,8 +14,11 @@
 //! and the exit code is that of the first failure, so a script never takes
 //! a table with a row missing for a complete one.
 
+mod calibrate;
+mod client;
 mod compare;
-mod judge;
+mod history;
+mod suite;
 
 use crate::cli::EvalFormat;
 use crate::error::{Error, ErrorKind, Result};
@@ -32,6 +38,9 @@ pub fn run(settings: &EvalSettings, printer: &Printer) -> Result<()> {
         EvalSettings::Transcript(s) => transcript(s, printer),
         EvalSettings::Minutes(s) => minutes_eval(s, printer),
         EvalSettings::Compare(s) => compare::run(s, printer),
+        EvalSettings::Suite(s) => suite::run(s, printer),
+        EvalSettings::History(s) => history::run(s, printer),
+        EvalSettings::Calibrate(s) => calibrate::run(s, printer),
     }
 }
 
@@ -141,14 +150,14 @@ fn minutes_eval(s: &MinutesEvalSettings, printer: &Printer) -> Result<()> {
 /// one asked for.
 fn judge_all(
     s: &MinutesEvalSettings,
-    judge: &crate::settings::JudgeSettings,
+    judge: &crate::settings::LlmSettings,
     transcript: &Transcript,
     documents: &[(&std::path::PathBuf, Minutes)],
     report: &mut MinutesReport,
     printer: &Printer,
 ) -> Result<Vec<JudgeScores>> {
     let rubric = Rubric::load_kind(s.rubric.as_deref(), &scoring::SCORE)?;
-    let mut client = judge::JudgeClient::start(judge, printer)?;
+    let mut client = client::LlmClient::judge(judge, printer)?;
     let temperature = match s.samples {
         1 => 0.0,
         _ => scoring::SAMPLING_TEMPERATURE,

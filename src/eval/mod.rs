@@ -5,7 +5,11 @@
 //! what was said and how many expected facts they state (`minutes eval
 //! minutes`: [`minutes`], [`facts`], [`matching`]), and two minutes of the
 //! same meetings against each other by an LLM judge (`minutes eval
-//! compare`: [`compare`]).
+//! compare`: [`compare`]), and prompt sets and models by the minutes they
+//! make of a suite of meetings, with a history of past results (`minutes
+//! eval suite` and `eval history`: [`suite`]); a judge itself is checked
+//! on shipped cases with planted faults (`minutes eval calibrate`:
+//! [`calibrate`]).
 //!
 //! Both texts are normalised the same way ([`Normalize`]), split into words
 //! and aligned ([`wer::align`]). The character error rate aligns the
@@ -16,6 +20,7 @@
 //! `안녕하세요` and `안녕 하세요` are the same characters. Their word error
 //! rate still counts spacing differences; read CER for these languages.
 
+pub mod calibrate;
 pub mod compare;
 pub mod facts;
 pub mod matching;
@@ -23,6 +28,7 @@ pub mod minutes;
 pub mod normalize;
 pub mod read;
 pub mod report;
+pub mod suite;
 pub mod wer;
 
 use std::fmt;

@@ -65,7 +65,7 @@ pub struct ChatRequest {
     pub seed: Option<u32>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct Usage {
     pub calls: u64,
     pub prompt_tokens: u64,
@@ -82,6 +82,20 @@ impl Usage {
         self.prompt_tokens += other.prompt_tokens;
         self.cached_prompt_tokens += other.cached_prompt_tokens;
         self.completion_tokens += other.completion_tokens;
+    }
+
+    /// What was spent since `earlier`, a reading of the same book.
+    pub fn since(&self, earlier: &Usage) -> Usage {
+        Usage {
+            calls: self.calls.saturating_sub(earlier.calls),
+            prompt_tokens: self.prompt_tokens.saturating_sub(earlier.prompt_tokens),
+            cached_prompt_tokens: self
+                .cached_prompt_tokens
+                .saturating_sub(earlier.cached_prompt_tokens),
+            completion_tokens: self
+                .completion_tokens
+                .saturating_sub(earlier.completion_tokens),
+        }
     }
 }
 

@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{Common, MAX_JOBS, MAX_RETRIES, seconds};
+use super::{HistoryEvalSettings, SuiteEvalSettings};
 use crate::cli::{
-    EvalCommand, EvalCompareArgs, EvalFormat, EvalMinutesArgs, EvalTranscriptArgs, GlobalArgs,
-    JudgeArgs, Normalization,
+    EvalCalibrateArgs, EvalCommand, EvalCompareArgs, EvalFormat, EvalMinutesArgs,
+    EvalTranscriptArgs, GlobalArgs, JudgeArgs, Normalization,
 };
 use crate::error::{Error, Result};
 use crate::eval::{Normalize, Script};
@@ -22,6 +23,9 @@ pub enum EvalSettings {
     Transcript(TranscriptEvalSettings),
     Minutes(MinutesEvalSettings),
     Compare(CompareEvalSettings),
+    Suite(SuiteEvalSettings),
+    History(HistoryEvalSettings),
+    Calibrate(CalibrateEvalSettings),
 }
 
 /// Settings of `minutes eval transcript`.
@@ -42,7 +46,7 @@ pub struct MinutesEvalSettings {
     pub transcript: PathBuf,
     pub expected: Option<PathBuf>,
     /// `--judge-llm` and how to reach it; `None`: no rubric scores.
-    pub judge: Option<JudgeSettings>,
+    pub judge: Option<LlmSettings>,
     /// `--samples`: judge answers per file (1 without a judge).
     pub samples: usize,
     /// `--rubric`; `None` is the built-in scoring rubric.
@@ -61,17 +65,27 @@ pub struct CompareEvalSettings {
     pub a: PathBuf,
     pub b: PathBuf,
     pub transcript: PathBuf,
-    pub judge: JudgeSettings,
+    pub judge: LlmSettings,
     /// `--rubric`; `None` is the built-in rubric.
     pub rubric: Option<PathBuf>,
     pub format: EvalFormat,
 }
 
-/// An LLM judge as asked for: which one, and how it is reached. Which
-/// endpoint the choice names is found by the command.
+/// Settings of `minutes eval calibrate`.
 #[derive(Debug)]
-pub struct JudgeSettings {
-    /// The judge, as asked (`--judge-llm`, `--judge-model`, API keys).
+pub struct CalibrateEvalSettings {
+    pub judge: LlmSettings,
+    /// `--rubric`; `None` is the built-in rubric of `eval compare`.
+    pub rubric: Option<PathBuf>,
+    pub format: EvalFormat,
+}
+
+/// An LLM as asked for (a judge, or the summariser of `eval suite`): which
+/// one, and how it is reached. Which endpoint the choice names is found by
+/// the command.
+#[derive(Debug)]
+pub struct LlmSettings {
+    /// The LLM, as asked (`--judge-llm`, `--judge-model`, API keys).
     pub choice: LlmChoice,
     pub models_dir: PathBuf,
     /// `--jobs`; `None`: 4, or 1 for the bundled model.
@@ -84,8 +98,9 @@ pub struct JudgeSettings {
 }
 
 impl EvalSettings {
-    /// `global` is read (with the config file) only where a judge LLM is
-    /// asked for: by `eval compare`, and by `eval minutes --judge-llm`.
+    /// `global` is read (with the config file) only where an LLM is asked
+    /// for: by `eval compare`, `eval suite`, `eval calibrate`, and `eval
+    /// minutes --judge-llm`.
     pub fn resolve(command: EvalCommand, global: &GlobalArgs) -> Result<EvalSettings> {
         match command {
             EvalCommand::Transcript(args) => Ok(EvalSettings::Transcript(
@@ -98,6 +113,26 @@ impl EvalSettings {
                 args,
                 &Common::resolve(global)?,
             )?)),
+            EvalCommand::Suite(args) => Ok(EvalSettings::Suite(SuiteEvalSettings::resolve(
+                args,
+                &Common::resolve(global)?,
+            )?)),
+            EvalCommand::History(args) => {
+                Ok(EvalSettings::History(HistoryEvalSettings::resolve(args)?))
+            }
+            EvalCommand::Calibrate(args) => {
+                let EvalCalibrateArgs {
+                    judge_llm,
+                    rubric,
+                    judge,
+                    format,
+                } = args;
+                Ok(EvalSettings::Calibrate(CalibrateEvalSettings {
+                    judge: LlmSettings::resolve(judge_llm, judge, &Common::resolve(global)?)?,
+                    rubric,
+                    format,
+                }))
+            }
         }
     }
 }
@@ -122,11 +157,7 @@ impl MinutesEvalSettings {
             )));
         }
         let judge = match judge_llm {
-            Some(llm) => Some(JudgeSettings::resolve(
-                llm,
-                judge,
-                &Common::resolve(global)?,
-            )?),
+            Some(llm) => Some(LlmSettings::resolve(llm, judge, &Common::resolve(global)?)?),
             None => None,
         };
         Ok(MinutesEvalSettings {
@@ -156,15 +187,15 @@ impl CompareEvalSettings {
             a,
             b,
             transcript,
-            judge: JudgeSettings::resolve(judge_llm, judge, common)?,
+            judge: LlmSettings::resolve(judge_llm, judge, common)?,
             rubric,
             format,
         })
     }
 }
 
-impl JudgeSettings {
-    fn resolve(judge_llm: String, args: JudgeArgs, common: &Common) -> Result<JudgeSettings> {
+impl LlmSettings {
+    fn resolve(judge_llm: String, args: JudgeArgs, common: &Common) -> Result<LlmSettings> {
         let JudgeArgs {
             judge_model,
             jobs,
@@ -184,7 +215,7 @@ impl JudgeSettings {
                 "--retries must be at most {MAX_RETRIES}, not {retries}"
             )));
         }
-        Ok(JudgeSettings {
+        Ok(LlmSettings {
             // The judge is always named: it is never the summariser's LLM by default.
             choice: LlmChoice {
                 llm: Some(judge_llm),

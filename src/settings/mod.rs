@@ -26,14 +26,17 @@ use crate::transcription::TranscriptionSettings;
 
 mod commands;
 mod eval;
+mod suite;
 mod summarize;
 
 pub use commands::{
     ModelsSettings, ProbeSettings, ServeSettings, SpeakSettings, SpeakersAction, SpeakersSettings,
 };
 pub use eval::{
-    CompareEvalSettings, EvalSettings, JudgeSettings, MinutesEvalSettings, TranscriptEvalSettings,
+    CalibrateEvalSettings, CompareEvalSettings, EvalSettings, LlmSettings, MinutesEvalSettings,
+    TranscriptEvalSettings,
 };
+pub use suite::{HistoryEvalSettings, SuiteEvalSettings};
 pub use summarize::{SummarizeSettings, SummaryTuning};
 
 /// The config file's contents (`$XDG_CONFIG_HOME/minutes/config.yaml`).

@@ -22,6 +22,35 @@ use serde::Serialize;
 
 pub use pipeline::{Summary, run};
 
+/// Runs the pipeline over a transcript already in memory (a saved one, as
+/// `eval suite` summarises its cases): every segment is there at once, and
+/// no stage cache is used, so each run asks the LLM afresh.
+pub async fn run_transcript<L: crate::llm::Llm>(
+    llm: &L,
+    prompts: &prompts::PromptSet,
+    opts: &Options,
+    transcript: &crate::transcript::Transcript,
+    on_event: &(dyn Fn(Event) + Send + Sync),
+) -> crate::error::Result<Summary> {
+    let (tx, rx) = tokio::sync::mpsc::channel(transcript.segments.len().max(1));
+    for segment in &transcript.segments {
+        // The channel holds them all: nothing is waiting on the other side yet.
+        let _ = tx.try_send(segment.clone());
+    }
+    drop(tx);
+    let recording = transcript.clone();
+    run(
+        llm,
+        prompts,
+        opts,
+        None,
+        rx,
+        async { Ok(recording) },
+        on_event,
+    )
+    .await
+}
+
 /// How to summarise, resolved once.
 #[derive(Debug, Clone)]
 pub struct Options {

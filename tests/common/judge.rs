@@ -13,6 +13,12 @@ pub enum Judge {
     Prefers(String),
     /// Always "first": pure position bias.
     AlwaysFirst,
+    /// Knows the truth: picks the minutes that contain every text of `has`
+    /// and none of `lacks`; a tie when both or neither do.
+    Knows {
+        has: Vec<String>,
+        lacks: Vec<String>,
+    },
 }
 
 /// The criteria of the scoring rubric, in its order.
@@ -32,6 +38,17 @@ pub fn verdict(f: &Faults, user: &str) -> String {
         Some(Judge::AlwaysFirst) => "first",
         Some(Judge::Prefers(m)) if first.contains(m.as_str()) => "first",
         Some(Judge::Prefers(m)) if second.contains(m.as_str()) => "second",
+        Some(Judge::Knows { has, lacks }) => {
+            let right = |text: &str| {
+                has.iter().all(|h| text.contains(h.as_str()))
+                    && !lacks.iter().any(|l| text.contains(l.as_str()))
+            };
+            match (right(first), right(second)) {
+                (true, false) => "first",
+                (false, true) => "second",
+                _ => "tie",
+            }
+        }
         _ => "tie",
     };
     let reasoning = format!("Both were read against the transcript; {better}.");

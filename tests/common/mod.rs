@@ -85,6 +85,7 @@ pub fn minutes() -> assert_cmd::Command {
         .env_remove("MINUTES_MODELS_URL")
         .env_remove("MINUTES_SPEAKER_MODELS_URL")
         .env_remove("MINUTES_VOICES")
+        .env_remove("MINUTES_EVAL_HISTORY")
         .env_remove("RUST_LOG")
         .env_remove("MINUTES_LLM")
         .env_remove("MINUTES_LLM_MODEL")

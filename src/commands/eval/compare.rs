@@ -21,14 +21,14 @@ use crate::eval::read;
 use crate::settings::CompareEvalSettings;
 use crate::ui::Printer;
 
-use super::judge::JudgeClient;
+use super::client::LlmClient;
 
 pub fn run(s: &CompareEvalSettings, printer: &Printer) -> Result<()> {
     let started = Instant::now();
     let pairs = pairs::find(&s.a, &s.b, &s.transcript).map_err(|e| all(e, printer))?;
     let shown = read_pairs(&pairs, printer)?;
     let rubric = Rubric::load(s.rubric.as_deref())?;
-    let mut client = JudgeClient::start(&s.judge, printer)?;
+    let mut client = LlmClient::judge(&s.judge, printer)?;
     let redact = client.redact;
     let shown: Vec<Shown> = shown
         .into_iter()

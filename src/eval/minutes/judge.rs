@@ -122,7 +122,7 @@ pub fn validate(answer: Answer) -> std::result::Result<Sample, String> {
 }
 
 /// Mean and sample standard deviation (0 for one value).
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct Stat {
     pub mean: f64,
     pub spread: f64,
@@ -150,7 +150,7 @@ pub struct CriterionScores {
 
 /// One value per criterion, in [`CRITERIA`] order (as JSON: an object
 /// keyed by criterion name, in that order).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct PerCriterion<T> {
     pub faithfulness: T,
     pub coverage: T,
@@ -168,6 +168,17 @@ impl<T> PerCriterion<T> {
             owners_and_dates: f(2),
             concision: f(3),
             language: f(4),
+        }
+    }
+
+    /// Each value through `f`.
+    pub fn map<U>(&self, mut f: impl FnMut(&T) -> U) -> PerCriterion<U> {
+        PerCriterion {
+            faithfulness: f(&self.faithfulness),
+            coverage: f(&self.coverage),
+            owners_and_dates: f(&self.owners_and_dates),
+            concision: f(&self.concision),
+            language: f(&self.language),
         }
     }
 

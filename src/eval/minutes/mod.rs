@@ -24,7 +24,7 @@ pub mod judge;
 pub mod read;
 pub mod report;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::facts::Facts;
 use super::matching::{pair, same_due, same_owner};
@@ -33,14 +33,14 @@ use crate::summarize::schema::Minutes;
 use crate::transcript::Segment;
 
 /// Items of one kind and how many of them are supported by the transcript.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Support {
     pub items: usize,
     pub supported: usize,
 }
 
 /// How many items rest on what was said.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Precision {
     pub items: usize,
     pub supported: usize,
@@ -52,7 +52,7 @@ pub struct Precision {
 }
 
 /// Expected items of one kind and how many the minutes state.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct KindRecall {
     pub expected: usize,
     pub matched: usize,
@@ -60,7 +60,7 @@ pub struct KindRecall {
     pub recall: Option<f64>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct Recall {
     pub decisions: KindRecall,
     pub action_items: KindRecall,
@@ -69,7 +69,7 @@ pub struct Recall {
 
 /// Of the matched action items whose expected owner (or due date) is
 /// given, how many have it right.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Tally {
     pub given: usize,
     pub correct: usize,

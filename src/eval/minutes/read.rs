@@ -42,8 +42,9 @@ pub fn file(path: &Path) -> Result<Minutes> {
     }
 }
 
-/// The minutes of a JSON document; `Err` is the reason.
-fn json(text: &str) -> std::result::Result<Minutes, String> {
+/// The minutes of a JSON document (`summarize -f json`'s, or a bare
+/// minutes object); `Err` is the reason.
+pub fn json(text: &str) -> std::result::Result<Minutes, String> {
     let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
     let Value::Object(mut doc) = value else {
         return Err("not minutes: the JSON is not an object".into());

@@ -1,9 +1,11 @@
-//! The judge LLM of `eval compare` and `eval minutes --judge-llm`, reached
+//! An LLM of `eval`: the judge of `eval compare` and `eval minutes
+//! --judge-llm`, and the summariser and judge of `eval suite`, each reached
 //! as `summarize` reaches its LLM: the same selection (a URL, OpenAI, or the
-//! bundled model, started here and stopped when the judge is dropped), the
+//! bundled model, started here and stopped when the client is dropped), the
 //! same client, retry policy and usage accounting, and one semaphore of
-//! `--jobs` permits for every call. Kept apart from both commands so that
-//! neither calls the other and both judges behave alike.
+//! `--jobs` permits for every call made through [`LlmClient::caller`]. Kept
+//! apart from the commands so that none calls another and all reach their
+//! LLMs alike.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,19 +18,19 @@ use crate::llm::openai::OpenAiLlm;
 use crate::llm::retry::RetryPolicy;
 use crate::llm::select::{Endpoint, select};
 use crate::llm::{Usage, UsageBook, is_loopback};
-use crate::settings::JudgeSettings;
+use crate::settings::LlmSettings;
 use crate::summarize::call::Caller;
 use crate::ui::Printer;
 
-/// Judge calls in flight at once by default (one for the bundled model,
-/// which answers one request at a time).
+/// Calls in flight at once by default (one for the bundled model, which
+/// answers one request at a time).
 const DEFAULT_JOBS: usize = 4;
 
-/// A judge ready to be asked, with its runtime.
-pub struct JudgeClient {
+/// An LLM ready to be asked, with its runtime.
+pub struct LlmClient {
     /// The endpoint as chosen (`local` for the bundled model's URL).
     pub endpoint: Endpoint,
-    /// Whether personal data is replaced before the judge sees it.
+    /// Whether personal data is replaced before the LLM sees it.
     pub redact: bool,
     /// `MODEL at URL`, for messages.
     pub label: String,
@@ -39,10 +41,17 @@ pub struct JudgeClient {
     runtime: tokio::runtime::Runtime,
 }
 
-impl JudgeClient {
-    /// Resolves the judge and, for the bundled model, starts its server.
-    pub fn start(s: &JudgeSettings, printer: &Printer) -> Result<JudgeClient> {
+impl LlmClient {
+    /// Resolves the judge and, for the bundled model, starts its server;
+    /// errors speak of the judge's flags.
+    pub fn judge(s: &LlmSettings, printer: &Printer) -> Result<LlmClient> {
         let endpoint = select(&s.choice, &s.models_dir).map_err(judge_flags)?;
+        LlmClient::start(s, endpoint, printer)
+    }
+
+    /// Starts a client of `endpoint` (see [`select`]), for the bundled
+    /// model with its server.
+    pub fn start(s: &LlmSettings, endpoint: Endpoint, printer: &Printer) -> Result<LlmClient> {
         let redact = s
             .redact
             .unwrap_or(endpoint.local.is_none() && !is_loopback(&endpoint.base_url));
@@ -70,7 +79,7 @@ impl JudgeClient {
             usage.clone(),
         )?;
         let default_jobs = if local.is_some() { 1 } else { DEFAULT_JOBS };
-        Ok(JudgeClient {
+        Ok(LlmClient {
             label: format!("{} at {}", endpoint.model, endpoint.base_url),
             endpoint,
             redact,
@@ -93,7 +102,13 @@ impl JudgeClient {
         }
     }
 
-    /// Runs the judging to its end on the judge's runtime.
+    /// The client itself, for work that brings its own permits (the
+    /// summarising pipeline).
+    pub fn llm(&self) -> &OpenAiLlm {
+        &self.llm
+    }
+
+    /// Runs the work to its end on the client's runtime.
     pub fn block_on<T>(&self, work: impl Future<Output = T>) -> T {
         self.runtime.block_on(work)
     }
@@ -102,12 +117,20 @@ impl JudgeClient {
     /// such rather than as the refused request it caused. The server is
     /// stopped either way.
     pub fn finish<T>(&mut self, outcome: Result<T>) -> Result<T> {
-        let died = self.local.as_mut().is_some_and(|l| !l.alive());
+        let outcome = self.outcome(outcome, "judging");
         self.local = None;
+        outcome
+    }
+
+    /// The outcome of work done `while` (`judging`, `summarising …`): a
+    /// failure of the bundled server is named as such rather than as the
+    /// refused request it caused. The server keeps running.
+    pub fn outcome<T>(&mut self, outcome: Result<T>, while_: &str) -> Result<T> {
+        let died = self.local.as_mut().is_some_and(|l| !l.alive());
         match (outcome, died) {
             (Err(_), true) => Err(Error::new(
                 ErrorKind::Unavailable,
-                "the local model server stopped unexpectedly while judging",
+                format!("the local model server stopped unexpectedly while {while_}"),
             )
             .with_hint("run with -vv to see its log; it may have run out of memory")),
             (outcome, _) => outcome,
@@ -135,7 +158,7 @@ fn judge_flags(e: Error) -> Error {
 }
 
 /// The retry policy of `summarize`, with the same defaults.
-fn retry(s: &JudgeSettings, endpoint: &Endpoint) -> RetryPolicy {
+fn retry(s: &LlmSettings, endpoint: &Endpoint) -> RetryPolicy {
     let default_timeout = if endpoint.local.is_some() { 1800 } else { 300 };
     RetryPolicy {
         request_timeout: s

@@ -1,0 +1,170 @@
+//! The reports of `eval suite` and `eval history`: an aligned table for
+//! people, one row per prompt set and model (per run of them, for the
+//! history), or JSON for scripts whose runs are the very entries the
+//! history keeps. Rates are fractions to 4 places; a rate over nothing is
+//! `-` in the table and `null` in JSON, never 0 or 1.
+
+use serde::Serialize;
+
+use super::history::Entry;
+use super::{KindTotals, Totals};
+use crate::eval::matching::MATCH_THRESHOLD;
+use crate::eval::report::aligned;
+use crate::llm::Usage;
+
+/// The JSON document of one suite run.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// The suite's folder.
+    pub suite: String,
+    /// Where the runs were appended; `None` with `--no-history`.
+    pub history: Option<String>,
+    /// The least similarity at which an item states an expected fact.
+    pub threshold: f64,
+    /// The cases, by name.
+    pub cases: Vec<String>,
+    /// One per prompt set and model, in the order run.
+    pub runs: Vec<Entry>,
+    /// Tokens spent, summariser and judge together.
+    pub usage: Usage,
+    pub seconds: f64,
+}
+
+impl Report {
+    /// Pretty JSON with a final newline.
+    pub fn to_json(&self) -> String {
+        json(self)
+    }
+
+    /// One line per prompt set and model.
+    pub fn to_table(&self) -> String {
+        let judged = self.runs.iter().any(|r| r.judge.is_some());
+        let mut header = vec!["prompts", "hash", "model"];
+        header.extend(SCORES);
+        if judged {
+            header.push("judge");
+        }
+        let mut rows = vec![header.into_iter().map(str::to_string).collect::<Vec<_>>()];
+        for r in &self.runs {
+            let mut row = vec![
+                r.prompts.name.clone(),
+                r.prompts.hash.clone(),
+                r.model.clone(),
+            ];
+            row.extend(scores(&r.totals));
+            if judged {
+                row.push(fraction2(r.totals.judge));
+            }
+            rows.push(row);
+        }
+        aligned(&rows)
+    }
+}
+
+/// The columns every row has.
+const SCORES: [&str; 9] = [
+    "cases",
+    "items",
+    "supported",
+    "precision",
+    "decisions",
+    "actions",
+    "questions",
+    "owners",
+    "dues",
+];
+
+fn scores(t: &Totals) -> Vec<String> {
+    vec![
+        t.cases.to_string(),
+        t.items.to_string(),
+        t.supported.to_string(),
+        fraction(t.precision),
+        recall(&t.decisions),
+        recall(&t.action_items),
+        recall(&t.open_questions),
+        tally(t.owners.correct, t.owners.given),
+        tally(t.dues.correct, t.dues.given),
+    ]
+}
+
+/// The history as listed by `eval history`.
+#[derive(Debug, Serialize)]
+pub struct Listing {
+    pub history: String,
+    pub runs: Vec<Entry>,
+}
+
+impl Listing {
+    pub fn to_json(&self) -> String {
+        json(self)
+    }
+
+    /// One line per entry, oldest first.
+    pub fn to_table(&self) -> String {
+        let judged = self.runs.iter().any(|r| r.judge.is_some());
+        let mut header = vec!["date", "suite", "prompts", "hash", "model"];
+        header.extend(SCORES);
+        if judged {
+            header.push("judge");
+        }
+        let mut rows = vec![header.into_iter().map(str::to_string).collect::<Vec<_>>()];
+        for r in &self.runs {
+            let suite = std::path::Path::new(&r.suite)
+                .file_name()
+                .map_or_else(|| r.suite.clone(), |n| n.to_string_lossy().into_owned());
+            let mut row = vec![
+                r.date.clone(),
+                suite,
+                r.prompts.name.clone(),
+                r.prompts.hash.clone(),
+                r.model.clone(),
+            ];
+            row.extend(scores(&r.totals));
+            if judged {
+                row.push(fraction2(r.totals.judge));
+            }
+            rows.push(row);
+        }
+        aligned(&rows)
+    }
+}
+
+impl Report {
+    pub fn new(suite: String, history: Option<String>, cases: Vec<String>) -> Report {
+        Report {
+            suite,
+            history,
+            threshold: MATCH_THRESHOLD,
+            cases,
+            runs: Vec::new(),
+            usage: Usage::default(),
+            seconds: 0.0,
+        }
+    }
+}
+
+fn json<T: Serialize>(value: &T) -> String {
+    let mut s = serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".into());
+    s.push('\n');
+    s
+}
+
+fn recall(k: &KindTotals) -> String {
+    fraction(k.mean)
+}
+
+fn fraction(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "-".into(), |r| format!("{r:.4}"))
+}
+
+fn fraction2(score: Option<f64>) -> String {
+    score.map_or_else(|| "-".into(), |r| format!("{r:.2}"))
+}
+
+fn tally(correct: usize, given: usize) -> String {
+    match given {
+        0 => "-".into(),
+        _ => format!("{correct}/{given}"),
+    }
+}

@@ -1,0 +1,452 @@
+//! `minutes eval suite` and `eval history`: a folder of two cases
+//! summarised with two prompt sets against the fake LLM of `common::llm`
+//! (a real HTTP server), scored with numbers worked out by hand, appended
+//! to the history and listed from it; failures that append nothing.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::common::llm::{FakeLlm, Faults};
+use crate::common::*;
+
+/// A JSON transcript whose first line the fake model quotes as evidence.
+const BUDGET: &str = r#"{
+  "source": "budget.wav", "model": "base.en", "language": "en", "duration": 15.0,
+  "segments": [
+    { "start": 0.0, "end": 5.0, "text": " We adopt the plan for the new budget.", "speaker": "S1" },
+    { "start": 5.0, "end": 10.0, "text": " Mina will send the report by Friday.", "speaker": "S2" },
+    { "start": 10.0, "end": 15.0, "text": " Is the plan on track for March?", "speaker": "S1" }
+  ]
+}
+"#;
+
+/// The fake model notes "Adopt the plan", "Send the report" (Mina, no due
+/// date) and "Is the plan on track?" of every meeting: here one decision
+/// of two, the action with its owner but not its due date, the question.
+const BUDGET_FACTS: &str = "decisions:
+  - Adopt the plan
+  - Cut travel costs by a tenth
+action_items:
+  - task: Send the report
+    owner: Mina
+    due: Friday
+open_questions:
+  - Is the plan on track?
+";
+
+/// A plain-text transcript: none of its facts is what the fake model notes.
+const RELEASE: &str = "[00:00] We ship version 2.4 on March 14.\n[00:05] Jin will update the changelog by Wednesday.\n";
+
+const RELEASE_FACTS: &str = "decisions:
+  - Version 2.4 ships on March 14
+action_items:
+  - task: Update the changelog
+    owner: Jin
+    due: Wednesday
+";
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// The suite's folder under `dir`.
+fn suite(dir: &Path) -> PathBuf {
+    let s = dir.join("suite");
+    write(&s, "budget.json", BUDGET);
+    write(&s, "budget.facts.yaml", BUDGET_FACTS);
+    write(&s, "release.txt", RELEASE);
+    write(&s, "release.facts.yaml", RELEASE_FACTS);
+    s
+}
+
+/// A copy of the built-in prompt set whose reduce prompt also says "Be brief."
+fn terse(dir: &Path) -> PathBuf {
+    let set = dir.join("terse");
+    for stage in ["correct", "map", "collapse", "reduce"] {
+        let text =
+            std::fs::read_to_string(root().join(format!("prompts/default/{stage}.yaml"))).unwrap();
+        let text = match stage {
+            "reduce" => text.replace("Do not invent anything", "Be brief. Do not invent anything"),
+            _ => text,
+        };
+        write(&set, &format!("{stage}.yaml"), &text);
+    }
+    set
+}
+
+/// `minutes eval suite DIR` against `llm` (model `test-model`, no
+/// retries), then `extra`.
+fn run_suite(llm: &FakeLlm, dir: &Path, extra: &[&str]) -> std::process::Output {
+    minutes()
+        .args(["eval", "suite"])
+        .arg(dir)
+        .args(["--llm", &llm.url(), "--llm-model", "test-model"])
+        .args(["--retries", "0"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn history(args: &[&str]) -> std::process::Output {
+    minutes()
+        .args(["eval", "history"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn json_of(out: &std::process::Output) -> Value {
+    serde_json::from_str(&success(out)).unwrap()
+}
+
+fn lines_of(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Both prompt sets over both cases, appended to a fresh history.
+struct Ran {
+    dir: tempfile::TempDir,
+    history: PathBuf,
+    report: Value,
+    stderr: String,
+    llm: FakeLlm,
+}
+
+fn two_prompt_sets() -> Ran {
+    let dir = scratch();
+    let cases = suite(dir.path());
+    let terse = terse(dir.path());
+    let history = dir.path().join("h/history.jsonl");
+    // An item quoting words nobody said: kept and counted, not dropped.
+    let llm = FakeLlm::start(Faults {
+        invent_evidence: true,
+        ..Faults::default()
+    });
+    let out = run_suite(
+        &llm,
+        &cases,
+        &[
+            "--template",
+            "default",
+            "--template",
+            terse.to_str().unwrap(),
+            "--history",
+            history.to_str().unwrap(),
+            "-f",
+            "json",
+        ],
+    );
+    Ran {
+        report: json_of(&out),
+        stderr: stderr_of(&out),
+        dir,
+        history,
+        llm,
+    }
+}
+
+#[test]
+fn each_prompt_set_is_a_row_scored_by_hand_and_a_history_line() {
+    let ran = two_prompt_sets();
+    let runs = ran.report["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(
+        ran.report["cases"],
+        serde_json::json!(["budget", "release"])
+    );
+    assert_eq!(runs[0]["prompts"]["name"], "default");
+    assert_eq!(runs[1]["prompts"]["name"], "terse");
+    let hashes: Vec<&str> = runs
+        .iter()
+        .map(|r| r["prompts"]["hash"].as_str().unwrap())
+        .collect();
+    assert_ne!(hashes[0], hashes[1]);
+    assert!(hashes.iter().all(|h| h.len() == 12), "{hashes:?}");
+    assert!(
+        runs[1]["prompts"]["versions"]
+            .as_str()
+            .unwrap()
+            .contains("reduce@")
+    );
+    // The changed prompt was the one sent, for the second row only.
+    let reduce: Vec<bool> = ran
+        .llm
+        .seen()
+        .iter()
+        .filter(|s| s.stage == "reduce")
+        .map(|s| s.body.to_string().contains("Be brief."))
+        .collect();
+    assert_eq!(reduce, [false, false, true, true]);
+    for r in runs {
+        assert_eq!(r["model"], "test-model");
+        assert_eq!(r["llm"]["kind"], "url");
+        assert_eq!(r["llm"]["url"], ran.llm.url());
+        assert_eq!(r["format"], 1);
+        assert_eq!(r["settings"]["redact"], false);
+        let date = r["date"].as_str().unwrap();
+        assert!(
+            date.len() == 25 && &date[10..11] == "T" && ["+", "-"].contains(&&date[19..20]),
+            "not RFC 3339 with an offset: {date}"
+        );
+        // Each case: 4 items (the invented decision among them), 3 quoted
+        // from what was said.
+        let t = &r["totals"];
+        assert_eq!(
+            (&t["cases"], &t["items"], &t["supported"]),
+            (&2.into(), &8.into(), &6.into())
+        );
+        assert_eq!(t["precision"], 0.75);
+        assert_eq!(t["pooled_precision"], 0.75);
+        // Decisions: budget 1 of 2, release 0 of 1 → mean 0.25, pooled 1/3.
+        assert_eq!(t["decisions"]["mean"], 0.25);
+        assert_eq!(number(&t["decisions"]["pooled"]), 1.0 / 3.0);
+        // Actions: budget 1 of 1 (Mina right, no due date), release 0 of 1.
+        assert_eq!(
+            t["action_items"],
+            serde_json::json!({"expected": 2, "matched": 1, "mean": 0.5, "pooled": 0.5})
+        );
+        assert_eq!(t["open_questions"]["mean"], 1.0);
+        assert_eq!(t["owners"], serde_json::json!({"given": 1, "correct": 1}));
+        assert_eq!(t["dues"], serde_json::json!({"given": 1, "correct": 0}));
+        assert_eq!(t["judge"], Value::Null);
+        let cases = r["cases"].as_array().unwrap();
+        assert_eq!(cases[0]["name"], "budget");
+        assert_eq!(cases[0]["recall"]["decisions"]["recall"], 0.5);
+        assert_eq!(cases[1]["recall"]["open_questions"]["recall"], Value::Null);
+        assert!(number(&r["usage"]["calls"]) >= 6.0, "{}", r["usage"]);
+        assert!(number(&r["seconds"]) >= 0.0);
+    }
+    let calls: f64 = runs.iter().map(|r| number(&r["usage"]["calls"])).sum();
+    assert_eq!(calls as usize, ran.llm.seen().len());
+    // The history holds exactly these runs, one line each.
+    assert_eq!(lines_of(&ran.history), *runs);
+    assert_eq!(
+        ran.report["history"].as_str().unwrap(),
+        ran.history.to_str().unwrap()
+    );
+    for said in [
+        "2 case(s) in",
+        "LLM calls",
+        "completion tokens",
+        "appended 2 result(s)",
+    ] {
+        assert!(ran.stderr.contains(said), "{said}: {}", ran.stderr);
+    }
+}
+
+#[test]
+fn the_prompt_hash_is_the_one_summarize_records() {
+    let ran = two_prompt_sets();
+    let input = ran.dir.path().join("suite/budget.json");
+    let out = summarize(&ran.llm, &input, &["-f", "json"]);
+    let doc: Value = serde_json::from_str(&success(&out)).unwrap();
+    assert_eq!(
+        doc["provenance"]["prompts_hash"],
+        ran.report["runs"][0]["prompts"]["hash"]
+    );
+}
+
+#[test]
+fn the_history_lists_runs_oldest_first_and_filters_them() {
+    let ran = two_prompt_sets();
+    let h = ran.history.to_str().unwrap();
+    let runs = &ran.report["runs"];
+    let hash = |i: usize| runs[i]["prompts"]["hash"].as_str().unwrap().to_string();
+    let table = success(&history(&["--history", h]));
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(lines[0].starts_with("date") && lines[0].contains("precision"));
+    for (line, (name, i)) in lines[1..].iter().zip([("default", 0), ("terse", 1)]) {
+        assert!(line.contains(name) && line.contains(&hash(i)), "{line}");
+        assert!(
+            line.contains("suite") && line.contains("test-model"),
+            "{line}"
+        );
+        assert!(line.contains("0.7500") && line.contains("0.2500"), "{line}");
+    }
+    let listed = json_of(&history(&["--history", h, "-f", "json"]));
+    assert_eq!(listed["runs"], *runs);
+    let terse = json_of(&history(&[
+        "--history",
+        h,
+        "-f",
+        "json",
+        "--template",
+        "terse",
+    ]));
+    assert_eq!(terse["runs"].as_array().unwrap().len(), 1);
+    assert_eq!(terse["runs"][0], runs[1]);
+    let by_hash = json_of(&history(&[
+        "--history",
+        h,
+        "-f",
+        "json",
+        "--template",
+        &hash(0)[..6],
+    ]));
+    assert_eq!(by_hash["runs"][0], runs[0]);
+    let last = json_of(&history(&["--history", h, "-f", "json", "--last", "1"]));
+    assert_eq!(last["runs"], serde_json::json!([runs[1]]));
+    let none = json_of(&history(&[
+        "--history",
+        h,
+        "-f",
+        "json",
+        "--llm-model",
+        "other",
+    ]));
+    assert_eq!(none["runs"], serde_json::json!([]));
+    // A second run is appended after the first.
+    let again = run_suite(&ran.llm, &ran.dir.path().join("suite"), &["--history", h]);
+    let table = success(&again);
+    assert_eq!(table.lines().count(), 2, "{table}");
+    assert!(table.lines().nth(1).unwrap().starts_with("default"));
+    assert_eq!(lines_of(&ran.history).len(), 3);
+}
+
+#[test]
+fn a_failing_server_fails_the_run_and_appends_nothing() {
+    let ran = two_prompt_sets();
+    let before = std::fs::read(&ran.history).unwrap();
+    let down = FakeLlm::start(Faults {
+        always_status: Some(503),
+        ..Faults::default()
+    });
+    let h = ran.history.to_str().unwrap();
+    let out = run_suite(&down, &ran.dir.path().join("suite"), &["--history", h]);
+    assert_clean_failure(&out, 69, "budget.json", "summarising");
+    assert!(!down.seen().is_empty());
+    assert_eq!(std::fs::read(&ran.history).unwrap(), before);
+}
+
+#[test]
+fn a_judge_adds_its_mean_score_to_each_row() {
+    let dir = scratch();
+    let cases = suite(dir.path());
+    let llm = FakeLlm::start(Faults {
+        scores: vec![vec![5, 4, 4, 3, 4], vec![2, 2, 2, 2, 2]],
+        ..Faults::default()
+    });
+    let out = run_suite(
+        &llm,
+        &cases,
+        &[
+            "--no-history",
+            "--judge-llm",
+            &llm.url(),
+            "--judge-model",
+            "judge",
+        ],
+    );
+    let table = success(&out);
+    assert!(table.lines().next().unwrap().ends_with("judge"), "{table}");
+    // Budget 4.0, release 2.0.
+    assert!(table.lines().nth(1).unwrap().ends_with("3.00"), "{table}");
+    assert!(
+        stderr_of(&out).contains("judge: 2 calls"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(!stderr_of(&out).contains("appended"));
+}
+
+#[test]
+fn bad_cases_fail_before_any_call_naming_the_file() {
+    let dir = scratch();
+    let llm = FakeLlm::start(Faults::default());
+    let h = dir.path().join("history.jsonl");
+    let h = h.to_str().unwrap();
+    let missing = dir.path().join("no-such-suite");
+    let out = run_suite(&llm, &missing, &["--history", h]);
+    assert_clean_failure(&out, 66, "no-such-suite", "no such file");
+    let empty = dir.path().join("empty");
+    write(&empty, "notes.md", "# notes\n");
+    let out = run_suite(&llm, &empty, &["--history", h]);
+    assert_clean_failure(&out, 65, "empty", "no cases");
+    let unpaired = suite(&dir.path().join("unpaired"));
+    std::fs::remove_file(unpaired.join("release.facts.yaml")).unwrap();
+    let out = run_suite(&llm, &unpaired, &["--history", h]);
+    assert_clean_failure(&out, 65, "release.txt", "release.facts.yaml");
+    let misspelt = suite(&dir.path().join("misspelt"));
+    write(
+        &misspelt,
+        "budget.facts.yaml",
+        "decision:\n  - Adopt the plan\n",
+    );
+    let out = run_suite(&llm, &misspelt, &["--history", h]);
+    assert_clean_failure(&out, 65, "budget.facts.yaml", "decision");
+    assert!(llm.seen().is_empty(), "{:?}", llm.stages());
+    assert!(!Path::new(h).exists());
+}
+
+#[test]
+fn a_history_that_cannot_be_written_is_named() {
+    let dir = scratch();
+    let cases = suite(dir.path());
+    let llm = FakeLlm::start(Faults::default());
+    // Its folder would be a file: found before any call.
+    let blocked = write(dir.path(), "file", "x").join("history.jsonl");
+    let out = run_suite(&llm, &cases, &["--history", blocked.to_str().unwrap()]);
+    assert_clean_failure(&out, 73, "file/history.jsonl", "cannot make its folder");
+    assert!(llm.seen().is_empty());
+    // A device that takes no bytes: the run is lost, said so, nothing printed.
+    let out = run_suite(&llm, &cases, &["--history", "/dev/full"]);
+    assert_clean_failure(&out, 73, "/dev/full", "no space");
+}
+
+#[test]
+fn the_history_lives_in_the_data_folder_unless_named() {
+    let dir = scratch();
+    let cases = suite(dir.path());
+    let llm = FakeLlm::start(Faults::default());
+    let data = dir.path().join("data");
+    let out = minutes()
+        .env("XDG_DATA_HOME", &data)
+        .args(["eval", "suite"])
+        .arg(&cases)
+        .args(["--llm", &llm.url(), "--llm-model", "m"])
+        .output()
+        .unwrap();
+    success(&out);
+    assert_eq!(lines_of(&data.join("minutes/eval-history.jsonl")).len(), 1);
+    let named = dir.path().join("named.jsonl");
+    let out = minutes()
+        .env("XDG_DATA_HOME", &data)
+        .env("MINUTES_EVAL_HISTORY", &named)
+        .args(["eval", "history"])
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, 66, "named.jsonl", "no such file");
+    let out = minutes()
+        .env("XDG_DATA_HOME", &data)
+        .args(["eval", "history", "-f", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(json_of(&out)["runs"][0]["model"], "m");
+}
+
+#[test]
+fn a_corrupt_history_line_is_named_by_number() {
+    let dir = scratch();
+    let h = write(
+        dir.path(),
+        "h.jsonl",
+        "{\"format\": 1, \"date\": \"2025-03-14T09:30:00+09:00\"}\n",
+    );
+    let out = history(&["--history", h.to_str().unwrap()]);
+    assert_clean_failure(&out, 65, "h.jsonl:1", "not a suite result");
+    let ran = two_prompt_sets();
+    let mut text = std::fs::read_to_string(&ran.history).unwrap();
+    text.push_str("{\"truncated\n");
+    std::fs::write(&ran.history, text).unwrap();
+    let out = history(&["--history", ran.history.to_str().unwrap()]);
+    assert_clean_failure(&out, 65, "history.jsonl:3", "not a suite result");
+}
