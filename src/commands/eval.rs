@@ -231,7 +231,16 @@ fn total_files(s: &MinutesEvalSettings) -> usize {
 
 /// One bad file is the error itself; several are each printed, and then
 /// summed up, the first one's class deciding the exit code.
-fn unread(mut errors: Vec<Error>, total: usize, printer: &Printer) -> Error {
+fn unread(errors: Vec<Error>, total: usize, printer: &Printer) -> Error {
+    let n = errors.len();
+    summed(errors, printer, || {
+        format!("{n} of {total} files could not be used")
+    })
+}
+
+/// One error is itself; several are each printed, then summed up by
+/// `summary`, the first one's class deciding the exit code.
+fn summed(mut errors: Vec<Error>, printer: &Printer, summary: impl FnOnce() -> String) -> Error {
     if errors.len() == 1 {
         return errors.remove(0);
     }
@@ -239,8 +248,5 @@ fn unread(mut errors: Vec<Error>, total: usize, printer: &Printer) -> Error {
         printer.error(e.message(), e.hint());
     }
     let kind = errors.first().map_or(ErrorKind::Internal, Error::kind);
-    Error::new(
-        kind,
-        format!("{} of {total} files could not be used", errors.len()),
-    )
+    Error::new(kind, summary())
 }

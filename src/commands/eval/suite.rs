@@ -14,7 +14,7 @@
 use std::time::Instant;
 
 use crate::cli::EvalFormat;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::eval::compare::rubric::Rubric;
 use crate::eval::minutes::judge::{self as scoring, JudgeScores, Scorer};
 use crate::eval::minutes::{self as scores};
@@ -319,20 +319,12 @@ fn events(case: &str, printer: &Printer) -> impl Fn(Event) + Send + Sync + use<>
     }
 }
 
-/// One fault is the error itself; several are each printed, then summed
-/// up, the first one's class deciding the exit code.
-fn faults(mut errors: Vec<Error>, printer: &Printer) -> Error {
-    if errors.len() == 1 {
-        return errors.remove(0);
-    }
-    for e in &errors {
-        printer.error(e.message(), e.hint());
-    }
-    let kind = errors.first().map_or(ErrorKind::Internal, Error::kind);
-    Error::new(
-        kind,
-        format!("{} faults in the suite's cases", errors.len()),
-    )
+/// One fault is the error itself; several are each printed, then summed up.
+fn faults(errors: Vec<Error>, printer: &Printer) -> Error {
+    let n = errors.len();
+    super::summed(errors, printer, || {
+        format!("{n} faults in the suite's cases")
+    })
 }
 
 /// An error of the pipeline, saying which case, prompt set and model.
