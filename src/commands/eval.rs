@@ -22,7 +22,6 @@ mod suite;
 
 use crate::cli::EvalFormat;
 use crate::error::{Error, ErrorKind, Result};
-use crate::eval::compare::report::RubricInfo;
 use crate::eval::compare::rubric::Rubric;
 use crate::eval::minutes::judge::{self as scoring, JudgeScores, Scorer};
 use crate::eval::minutes::{self, report::Report as MinutesReport};
@@ -216,11 +215,7 @@ fn judge_all(
         "{} judge calls, {} prompt ({} cached) + {} completion tokens",
         usage.calls, usage.prompt_tokens, usage.cached_prompt_tokens, usage.completion_tokens,
     ));
-    report.rubric = Some(RubricInfo {
-        source: rubric.source.clone(),
-        version: rubric.version.clone(),
-        hash: rubric.hash.clone(),
-    });
+    report.rubric = Some(rubric.info());
     report.usage = Some(usage);
     Ok(scores)
 }

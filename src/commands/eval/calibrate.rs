@@ -10,7 +10,6 @@ use crate::cli::EvalFormat;
 use crate::error::Result;
 use crate::eval::calibrate::{Calibration, Outcome, Report};
 use crate::eval::compare::judge::{self, Judge, Shown};
-use crate::eval::compare::report::{JudgeInfo, RubricInfo};
 use crate::eval::compare::rubric::{self, Rubric};
 use crate::settings::CalibrateEvalSettings;
 use crate::ui::Printer;
@@ -63,20 +62,7 @@ pub fn run(s: &CalibrateEvalSettings, printer: &Printer) -> Result<()> {
         "judged in {seconds:.1} s: {} judge calls, {} prompt ({} cached) + {} completion tokens",
         usage.calls, usage.prompt_tokens, usage.cached_prompt_tokens, usage.completion_tokens,
     ));
-    let report = Report::new(
-        JudgeInfo {
-            url: client.endpoint.base_url.clone(),
-            model: client.endpoint.model.clone(),
-        },
-        RubricInfo {
-            source: rubric.source.clone(),
-            version: rubric.version.clone(),
-            hash: rubric.hash.clone(),
-        },
-        outcomes,
-        usage,
-        seconds,
-    );
+    let report = Report::new(client.judge_info(), rubric.info(), outcomes, usage, seconds);
     let out = match s.format {
         EvalFormat::Table => report.to_table(),
         EvalFormat::Json => report.to_json(),

@@ -42,6 +42,14 @@ pub struct LlmClient {
 }
 
 impl LlmClient {
+    /// What a report says of the judge.
+    pub fn judge_info(&self) -> crate::eval::compare::report::JudgeInfo {
+        crate::eval::compare::report::JudgeInfo {
+            url: self.endpoint.base_url.clone(),
+            model: self.endpoint.model.clone(),
+        }
+    }
+
     /// Resolves the judge and, for the bundled model, starts its server;
     /// errors speak of the judge's flags.
     pub fn judge(s: &LlmSettings, printer: &Printer) -> Result<LlmClient> {

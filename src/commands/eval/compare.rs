@@ -14,7 +14,7 @@ use crate::cli::EvalFormat;
 use crate::error::{Error, ErrorKind, Result};
 use crate::eval::compare::judge::{self, Judge, Shown};
 use crate::eval::compare::pairs::{self, Pair};
-use crate::eval::compare::report::{JudgeInfo, PairResult, Report, RubricInfo};
+use crate::eval::compare::report::{PairResult, Report};
 use crate::eval::compare::rubric::{self, Rubric};
 use crate::eval::minutes::read as minutes_file;
 use crate::eval::read;
@@ -76,20 +76,7 @@ pub fn run(s: &CompareEvalSettings, printer: &Printer) -> Result<()> {
         total.cached_prompt_tokens,
         total.completion_tokens,
     ));
-    let report = Report::new(
-        JudgeInfo {
-            url: client.endpoint.base_url.clone(),
-            model: client.endpoint.model.clone(),
-        },
-        RubricInfo {
-            source: rubric.source.clone(),
-            version: rubric.version.clone(),
-            hash: rubric.hash.clone(),
-        },
-        results,
-        total,
-        seconds,
-    );
+    let report = Report::new(client.judge_info(), rubric.info(), results, total, seconds);
     let out = match s.format {
         EvalFormat::Table => report.to_table(),
         EvalFormat::Json => report.to_json(),

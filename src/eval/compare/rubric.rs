@@ -58,6 +58,15 @@ pub struct Rubric {
 }
 
 impl Rubric {
+    /// What a report says of the rubric it was judged by.
+    pub fn info(&self) -> super::report::RubricInfo {
+        super::report::RubricInfo {
+            source: self.source.clone(),
+            version: self.version.clone(),
+            hash: self.hash.clone(),
+        }
+    }
+
     /// The comparison rubric in `path`, or the built-in one.
     pub fn load(path: Option<&Path>) -> Result<Rubric> {
         Rubric::load_kind(path, &COMPARE)
