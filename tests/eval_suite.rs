@@ -350,12 +350,72 @@ fn a_judge_adds_its_mean_score_to_each_row() {
     assert!(table.lines().next().unwrap().ends_with("judge"), "{table}");
     // Budget 4.0, release 2.0.
     assert!(table.lines().nth(1).unwrap().ends_with("3.00"), "{table}");
+    // A rubric score and, per kind with facts and items, a matching.
     assert!(
-        stderr_of(&out).contains("judge: 2 calls"),
+        stderr_of(&out).contains("judge: 7 calls"),
         "{}",
         stderr_of(&out)
     );
     assert!(!stderr_of(&out).contains("appended"));
+}
+
+#[test]
+fn a_judge_matches_facts_by_meaning_and_no_correct_skips_the_correction() {
+    let dir = scratch();
+    let cases = suite(dir.path());
+    let history = dir.path().join("history.jsonl");
+    // The judge reads the release's decision in the fake model's note,
+    // which shares no word with it.
+    let llm = FakeLlm::start(Faults::default());
+    let judge = FakeLlm::start(Faults {
+        same: vec![("Version 2.4 ships".into(), "Adopt the plan".into())],
+        ..Faults::default()
+    });
+    let out = run_suite(
+        &llm,
+        &cases,
+        &["--no-correct", "--history", history.to_str().unwrap()],
+    );
+    success(&out);
+    let out = run_suite(
+        &llm,
+        &cases,
+        &[
+            "--no-correct",
+            "--history",
+            history.to_str().unwrap(),
+            "--judge-llm",
+            &judge.url(),
+            "--judge-model",
+            "judge",
+        ],
+    );
+    success(&out);
+    assert!(
+        !llm.stages().contains(&"correct".to_string()),
+        "{:?}",
+        llm.stages()
+    );
+    assert!(judge.stages().contains(&"match".to_string()));
+    let lines = lines_of(&history);
+    let release = |line: &Value| {
+        line["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "release")
+            .unwrap()["recall"]["decisions"]["matched"]
+            .as_u64()
+    };
+    // By words the release's decision is missed; by the judge it is not.
+    assert_eq!(release(&lines[0]), Some(0));
+    assert_eq!(release(&lines[1]), Some(1));
+    for line in &lines {
+        assert_eq!(line["settings"]["correct"], false);
+    }
+    assert_eq!(lines[0]["judge"], Value::Null);
+    let matching = lines[1]["judge"]["matching"].as_str().unwrap();
+    assert_eq!(matching.len(), 12, "{matching}");
 }
 
 #[test]

@@ -10,6 +10,7 @@ mod eval;
 mod eval_calibrate;
 mod eval_compare;
 mod eval_judge;
+mod eval_match;
 mod eval_minutes;
 mod eval_suite;
 mod evidence;

@@ -115,6 +115,11 @@ pub struct JudgeArgs {
     #[arg(long, requires = "judge_llm")]
     pub no_redact: bool,
 
+    /// Also replace these terms (names, client and project code names; one
+    /// a line) before the judge sees them; implies --redact.
+    #[arg(long, value_name = "FILE", requires = "judge_llm")]
+    pub redact_terms: Option<PathBuf>,
+
     /// Seconds one judge request may take. Default: 300; 1800 for the bundled model.
     #[arg(long, value_name = "SECS", requires = "judge_llm")]
     pub request_timeout: Option<f64>,
@@ -207,6 +212,24 @@ pub struct EvalSuiteArgs {
     /// Retries of a failed LLM request (connection errors, timeouts, 408, 409, 429, 5xx).
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub retries: u32,
+
+    /// Summarise the transcripts as they are, without the LLM correction pass.
+    #[arg(long)]
+    pub no_correct: bool,
+
+    /// Replace personal data by placeholders before the summariser or the
+    /// judge sees it. Default: on for an LLM that is not on this machine.
+    #[arg(long, overrides_with = "no_redact")]
+    pub redact: bool,
+
+    /// Send transcripts as they are, even to a remote LLM.
+    #[arg(long)]
+    pub no_redact: bool,
+
+    /// Also replace these terms (names, client and project code names; one
+    /// a line) before any LLM sees them; implies --redact.
+    #[arg(long, value_name = "FILE")]
+    pub redact_terms: Option<PathBuf>,
 
     /// Also score each case's minutes 1–5 on the rubric of `eval minutes
     /// --judge-llm` by this judge: a URL, `openai`, or `local`.

@@ -23,7 +23,9 @@ mod suite;
 use crate::cli::EvalFormat;
 use crate::error::{Error, ErrorKind, Result};
 use crate::eval::compare::rubric::Rubric;
+use crate::eval::facts::Facts;
 use crate::eval::minutes::judge::{self as scoring, JudgeScores, Scorer};
+use crate::eval::minutes::matcher::{self, KindLinks, Matcher};
 use crate::eval::minutes::{self, report::Report as MinutesReport};
 use crate::eval::report::Report;
 use crate::eval::{Reference, Script, facts, read};
@@ -109,29 +111,48 @@ fn minutes_eval(s: &MinutesEvalSettings, printer: &Printer) -> Result<()> {
     ));
     if let (Some(path), Some(f)) = (&s.expected, &facts) {
         printer.status(format!(
-            "expected {}: decisions {}, action items {}, open questions {} (matched at similarity {} or more)",
+            "expected {}: decisions {}, action items {}, open questions {} ({})",
             path.display(),
             f.decisions.len(),
             f.action_items.len(),
             f.open_questions.len(),
-            crate::eval::matching::MATCH_THRESHOLD,
+            match s.judge {
+                Some(_) => "matched by the judge".to_string(),
+                None => format!(
+                    "matched at similarity {} or more",
+                    crate::eval::matching::MATCH_THRESHOLD
+                ),
+            },
         ));
     }
     let mut report = MinutesReport::new(
         s.transcript.display().to_string(),
         s.expected.as_ref().map(|p| p.display().to_string()),
+        s.judge.is_some(),
     );
-    let judged: Vec<Option<JudgeScores>> = match &s.judge {
-        Some(j) => judge_all(s, j, &transcript, &documents, &mut report, printer)?
-            .into_iter()
-            .map(Some)
-            .collect(),
+    let judged: Vec<Option<Judged>> = match &s.judge {
+        Some(j) => judge_all(
+            s,
+            j,
+            &transcript,
+            facts.as_ref(),
+            &documents,
+            &mut report,
+            printer,
+        )?
+        .into_iter()
+        .map(Some)
+        .collect(),
         None => vec![None; documents.len()],
     };
-    for ((path, m), judge) in documents.iter().zip(judged) {
+    for ((path, m), judged) in documents.iter().zip(judged) {
         let precision = minutes::precision(m, &transcript.segments);
-        let recall = facts.as_ref().map(|f| minutes::recall(m, f));
-        report.push(path.display().to_string(), precision, recall, judge);
+        let (scores, links) = judged.map_or((None, None), |j| (Some(j.scores), j.links));
+        let recall = facts.as_ref().map(|f| match &links {
+            Some(links) => minutes::recall_linked(m, f, links),
+            None => minutes::recall(m, f),
+        });
+        report.push(path.display().to_string(), precision, recall, scores);
     }
     if s.judge.is_some() {
         report.seconds = Some(started.elapsed().as_secs_f64());
@@ -143,19 +164,29 @@ fn minutes_eval(s: &MinutesEvalSettings, printer: &Printer) -> Result<()> {
     crate::sink::stdout(out.as_bytes())
 }
 
-/// The judge's scores of every minutes file, in their order; the rubric
-/// and the tokens spent go into `report`. Any file the judge cannot score
-/// fails the run: a mean over the files that happened to succeed is not the
-/// one asked for.
+/// What the judge made of one minutes file.
+#[derive(Clone)]
+struct Judged {
+    scores: JudgeScores,
+    /// Which item states each expected fact; `None` without expected facts.
+    links: Option<KindLinks>,
+}
+
+/// The judge's scores of every minutes file, and with `facts` its matching
+/// of them, in the files' order; the rubric and the tokens spent go into
+/// `report`. Any file the judge cannot score or match fails the run: a mean
+/// over the files that happened to succeed is not the one asked for.
 fn judge_all(
     s: &MinutesEvalSettings,
     judge: &crate::settings::LlmSettings,
     transcript: &Transcript,
+    facts: Option<&Facts>,
     documents: &[(&std::path::PathBuf, Minutes)],
     report: &mut MinutesReport,
     printer: &Printer,
-) -> Result<Vec<JudgeScores>> {
+) -> Result<Vec<Judged>> {
     let rubric = Rubric::load_kind(s.rubric.as_deref(), &scoring::SCORE)?;
+    let match_prompt = Rubric::load_kind(None, &matcher::MATCH)?;
     let mut client = client::LlmClient::judge(judge, printer)?;
     let temperature = match s.samples {
         1 => 0.0,
@@ -167,14 +198,26 @@ fn judge_all(
         rubric: &rubric,
         label: client.label.clone(),
         samples: s.samples,
-        redact: client.redact,
+        redact: client.redact.as_deref(),
+    };
+    let match_caller = client.caller(matcher::MAX_OUTPUT_TOKENS, 0.0);
+    let matcher = Matcher {
+        caller: &match_caller,
+        prompt: &match_prompt,
+        label: client.label.clone(),
+        redact: client.redact.as_deref(),
     };
     printer.status(format!(
-        "scoring {} file(s), {} sample(s) each, with {}{}",
+        "scoring {} file(s), {} sample(s) each{}, with {}{}",
         documents.len(),
         s.samples,
+        if facts.is_some() {
+            ", and matching their items to the expected facts"
+        } else {
+            ""
+        },
         scorer.label,
-        if scorer.redact {
+        if scorer.redact.is_some() {
             ", personal data replaced"
         } else {
             ""
@@ -185,22 +228,33 @@ fn judge_all(
         .iter()
         .map(|(p, _)| p.display().to_string())
         .collect();
-    let answers = client.block_on(futures::future::try_join_all(
-        documents
-            .iter()
-            .zip(&names)
-            .map(|((_, m), name)| scorer.score(name, &text, m)),
-    ));
+    let work = documents.iter().zip(&names).map(|((_, m), name)| {
+        let (scorer, matcher, text) = (&scorer, &matcher, &text);
+        async move {
+            let links = async {
+                match facts {
+                    Some(f) => matcher.links(name, m, f).await.map(Some),
+                    None => Ok(None),
+                }
+            };
+            futures::future::try_join(scorer.score(name, text, m), links).await
+        }
+    });
+    let answers = client.block_on(futures::future::try_join_all(work));
     let answers = client.finish(answers)?;
     let mut replaced = std::collections::BTreeMap::<String, usize>::new();
-    let scores = answers
+    let judged = answers
         .into_iter()
-        .map(|(samples, counts)| {
-            for (kind, n) in counts {
+        .map(|((samples, counts), links)| {
+            let more = links.as_ref().map(|(_, c)| c.clone()).unwrap_or_default();
+            for (kind, n) in counts.into_iter().chain(more) {
                 *replaced.entry(kind).or_default() += n;
             }
             let (model, url) = (&client.endpoint.model, &client.endpoint.base_url);
-            JudgeScores::new(model.clone(), url.clone(), &samples)
+            Judged {
+                scores: JudgeScores::new(model.clone(), url.clone(), &samples),
+                links: links.map(|(l, _)| l),
+            }
         })
         .collect();
     if !replaced.is_empty() {
@@ -217,7 +271,7 @@ fn judge_all(
     ));
     report.rubric = Some(rubric.info());
     report.usage = Some(usage);
-    Ok(scores)
+    Ok(judged)
 }
 
 fn total_files(s: &MinutesEvalSettings) -> usize {

@@ -14,6 +14,9 @@ mod patterns;
 
 use std::collections::{BTreeMap, HashMap};
 
+use std::path::Path;
+
+use crate::error::{Error, ErrorKind, Result};
 use crate::summarize::schema::Minutes;
 
 pub use patterns::Kind;
@@ -28,6 +31,27 @@ pub struct Redactor {
     values: HashMap<String, String>,
     next: BTreeMap<Kind, usize>,
     counts: BTreeMap<Kind, usize>,
+}
+
+/// The terms of a `--redact-terms FILE`: one a line; blank lines and `#`
+/// comments skipped. A file without any is an error: it was surely meant
+/// to hide something.
+pub fn read_terms(path: &Path) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, &e))?;
+    let terms: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect();
+    if terms.is_empty() {
+        return Err(Error::file(
+            ErrorKind::BadInput,
+            path,
+            "no terms in the --redact-terms file",
+        ));
+    }
+    Ok(terms)
 }
 
 impl std::fmt::Debug for Redactor {

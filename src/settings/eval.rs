@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use std::time::Duration;
 
-use super::{Common, MAX_JOBS, MAX_RETRIES, seconds};
+use super::{Common, MAX_JOBS, MAX_RETRIES, redaction, seconds};
 use super::{HistoryEvalSettings, SuiteEvalSettings};
 use crate::cli::{
     EvalCalibrateArgs, EvalCommand, EvalCompareArgs, EvalFormat, EvalMinutesArgs,
@@ -92,6 +92,8 @@ pub struct LlmSettings {
     pub jobs: Option<usize>,
     /// `--redact` / `--no-redact`; `None`: on for a judge beyond this machine.
     pub redact: Option<bool>,
+    /// `--redact-terms`: more to hide than the patterns find (read by the command).
+    pub redact_terms: Option<PathBuf>,
     /// `--request-timeout`; the default depends on the judge chosen.
     pub request_timeout: Option<Duration>,
     pub retries: u32,
@@ -201,6 +203,7 @@ impl LlmSettings {
             jobs,
             redact,
             no_redact,
+            redact_terms,
             request_timeout,
             retries,
         } = args;
@@ -227,11 +230,8 @@ impl LlmSettings {
             },
             models_dir: common.models_dir.clone(),
             jobs,
-            redact: match (redact, no_redact) {
-                (true, _) => Some(true),
-                (false, true) => Some(false),
-                (false, false) => None,
-            },
+            redact: redaction(redact, no_redact, redact_terms.is_some())?,
+            redact_terms,
             request_timeout: request_timeout
                 .map(|t| seconds("--request-timeout", t))
                 .transpose()?,

@@ -310,6 +310,21 @@ pub(crate) fn seconds(flag: &str, value: f64) -> Result<Duration> {
     Ok(Duration::from_secs_f64(value))
 }
 
+/// `--redact`, `--no-redact` and whether `--redact-terms` was given, as
+/// one choice: `None` leaves it to where the LLM is (on for a server beyond
+/// this machine). Terms imply `--redact`; with `--no-redact` they are a
+/// contradiction, not a silent loser.
+pub(crate) fn redaction(redact: bool, no_redact: bool, terms: bool) -> Result<Option<bool>> {
+    match (redact || terms, no_redact) {
+        (true, true) if terms => Err(Error::usage(
+            "--redact-terms and --no-redact contradict each other",
+        )),
+        (true, _) => Ok(Some(true)),
+        (false, true) => Ok(Some(false)),
+        (false, false) => Ok(None),
+    }
+}
+
 /// All cores, capped where whisper.cpp stops gaining.
 fn default_threads() -> usize {
     std::thread::available_parallelism()

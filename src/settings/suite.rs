@@ -9,7 +9,9 @@
 use std::path::PathBuf;
 
 use super::eval::LlmSettings;
-use super::{Common, MAX_JOBS, MAX_RETRIES, SummaryTuning, config_dir, language_name, seconds};
+use super::{
+    Common, MAX_JOBS, MAX_RETRIES, SummaryTuning, config_dir, language_name, redaction, seconds,
+};
 use crate::cli::{EvalFormat, EvalHistoryArgs, EvalSuiteArgs};
 use crate::error::{Error, Result};
 use crate::llm::Secret;
@@ -62,6 +64,10 @@ impl SuiteEvalSettings {
             jobs,
             request_timeout,
             retries,
+            no_correct,
+            redact,
+            no_redact,
+            redact_terms,
             judge_llm,
             judge_model,
             rubric,
@@ -97,6 +103,7 @@ impl SuiteEvalSettings {
             Some(code) => language_name(code)?,
             None => "the language of the transcript".to_string(),
         };
+        let redact = redaction(redact, no_redact, redact_terms.is_some())?;
         let reach = |llm: Option<String>, model: Option<String>| LlmSettings {
             choice: LlmChoice {
                 llm,
@@ -108,7 +115,8 @@ impl SuiteEvalSettings {
             },
             models_dir: common.models_dir.clone(),
             jobs,
-            redact: None,
+            redact,
+            redact_terms: redact_terms.clone(),
             request_timeout,
             retries,
         };
@@ -122,7 +130,7 @@ impl SuiteEvalSettings {
             tuning: SummaryTuning {
                 language,
                 language_name,
-                correct: true,
+                correct: !no_correct,
                 chunk_tokens: cfg.chunk_tokens,
                 jobs,
                 allow_partial: false,

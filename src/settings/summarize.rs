@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::{
     Common, MAX_CHUNK_TOKENS, MAX_JOBS, MAX_RETRIES, Output, SpeechSettings, config_dir,
-    language_name, seconds, stt_options, transcription,
+    language_name, redaction, seconds, stt_options, transcription,
 };
 use crate::batch::BatchSettings;
 use crate::cli::{MinutesFormat, SummarizeArgs};
@@ -162,16 +162,7 @@ impl SummarizeSettings {
             models_dir: common.models_dir.clone(),
             transcription: transcription(stt_model, stt, recording, common)?,
             tuning,
-            redact: match (redact || redact_terms.is_some(), no_redact) {
-                (true, true) => {
-                    return Err(Error::usage(
-                        "--redact-terms and --no-redact contradict each other",
-                    ));
-                }
-                (true, false) => Some(true),
-                (false, true) => Some(false),
-                (false, false) => None,
-            },
+            redact: redaction(redact, no_redact, redact_terms.is_some())?,
             redact_terms,
             glossary: glossary.or_else(|| cfg.glossary.clone()),
             template: template.or_else(|| cfg.template.clone()),

@@ -356,10 +356,7 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::Config);
         assert_eq!(
             e.message(),
-            format!(
-                "{}: example 1: output.action_items is missing",
-                file.display()
-            )
+            format!("{}: example 1: output.summary is missing", file.display())
         );
     }
 }

@@ -455,7 +455,7 @@ mod tests {
         let s = minutes_schema();
         assert_eq!(s["required"].as_array().unwrap().len(), 7);
         let evidence = &s["properties"]["decisions"]["items"]["properties"]["evidence"];
-        assert_eq!(evidence["items"]["required"], json!(["quote", "time"]));
+        assert_eq!(evidence["items"]["required"], json!(["time", "quote"]));
         assert_eq!(
             s["properties"]["action_items"]["items"]["additionalProperties"],
             false

@@ -1,5 +1,6 @@
 //! The fake LLM as a judge: the verdicts of `eval compare` (schema
-//! `judgement`) and the rubric scores of `eval minutes` (schema `scores`).
+//! `judgement`), the rubric scores of `eval minutes` (schema `scores`) and
+//! its matching of expected facts (schema `matches`).
 
 use serde_json::json;
 
@@ -68,4 +69,42 @@ pub fn scores(f: &Faults, n: usize) -> String {
         .map(|(name, score)| json!({"name": name, "reasoning": "ok", "score": score}))
         .collect();
     json!({ "criteria": criteria }).to_string()
+}
+
+/// The labelled lines (`E1: text`) between `open` and `close`.
+fn labelled<'a>(user: &'a str, open: &str, close: &str) -> Vec<(&'a str, &'a str)> {
+    between(user, open, close)
+        .lines()
+        .filter_map(|l| l.split_once(": "))
+        .collect()
+}
+
+/// Which item states each expected fact, by `Faults::same`, one to one
+/// (unless `match_first`).
+pub fn matches(f: &Faults, user: &str) -> String {
+    let expected = labelled(user, "<expected>", "</expected>");
+    let found = labelled(user, "<minutes>", "</minutes>");
+    let same = |e: &str, i: &str| {
+        e.eq_ignore_ascii_case(i)
+            || f.same
+                .iter()
+                .any(|(a, b)| e.contains(a.as_str()) && i.contains(b.as_str()))
+    };
+    let mut taken: Vec<&str> = Vec::new();
+    let entries: Vec<_> = expected
+        .iter()
+        .map(|(e, text)| {
+            let item = match f.match_first {
+                true => found.first().map(|(id, _)| *id),
+                false => found
+                    .iter()
+                    .find(|(id, t)| !taken.contains(id) && same(text, t))
+                    .map(|(id, _)| *id),
+            };
+            taken.extend(item);
+            json!({"expected": e, "reasoning": format!("{text} is {}", item.unwrap_or("nowhere")),
+                   "found": item.unwrap_or("none")})
+        })
+        .collect();
+    json!({ "matches": entries }).to_string()
 }

@@ -63,6 +63,12 @@ pub struct Faults {
     /// criteria in the rubric's order; a shorter list leaves the rest out.
     /// Empty: every criterion 3.
     pub scores: Vec<Vec<u8>>,
+    /// How the matching judge (schema `matches`) reads: an expected fact
+    /// and an item state the same fact when they are equal (case aside) or
+    /// the fact contains the first and the item the second text of a pair.
+    pub same: Vec<(String, String)>,
+    /// The matching judge gives the first item for every fact.
+    pub match_first: bool,
 }
 
 #[derive(Default)]
@@ -131,6 +137,7 @@ fn stage_of(body: &Value) -> String {
         "minutes" => "reduce",
         "judgement" => "judge",
         "scores" => "score",
+        "matches" => "match",
         _ if system.contains("proofread") => "correct",
         _ if system.contains("You merge meeting notes") => "collapse",
         _ if system.contains("You write the minutes") => "reduce",
@@ -330,7 +337,7 @@ impl Respond for Responder {
             ResponseTemplate::new(code).set_body_json(
                 json!({"error": {"message": "down for maintenance", "type": "server_error"}}),
             )
-        } else if f.judge_garbage && (stage == "judge" || stage == "score") {
+        } else if f.judge_garbage && ["judge", "score", "match"].contains(&stage.as_str()) {
             answer(
                 "I would say the first one, mostly. Hope this helps!",
                 "stop",
@@ -394,6 +401,7 @@ impl Respond for Responder {
                     answer(&notes.to_string(), "stop", &body)
                 }
                 "judge" => answer(&judge::verdict(&f, &user), "stop", &body),
+                "match" => answer(&judge::matches(&f, &user), "stop", &body),
                 "score" => {
                     st.scored += 1;
                     answer(&judge::scores(&f, st.scored - 1), "stop", &body)

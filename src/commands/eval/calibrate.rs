@@ -28,7 +28,12 @@ pub fn run(s: &CalibrateEvalSettings, printer: &Printer) -> Result<()> {
         .iter()
         .map(|c| {
             let copy = rubric::show(&c.minutes);
-            Shown::new(transcript.clone(), good.clone(), copy, client.redact)
+            Shown::new(
+                transcript.clone(),
+                good.clone(),
+                copy,
+                client.redact.as_deref(),
+            )
         })
         .collect();
     let caller = client.caller(judge::MAX_OUTPUT_TOKENS, 0.0);

@@ -30,8 +30,9 @@ const DEFAULT_JOBS: usize = 4;
 pub struct LlmClient {
     /// The endpoint as chosen (`local` for the bundled model's URL).
     pub endpoint: Endpoint,
-    /// Whether personal data is replaced before the LLM sees it.
-    pub redact: bool,
+    /// The terms to hide besides the patterns, when personal data is
+    /// replaced before the LLM sees it; `None`: it is not.
+    pub redact: Option<Vec<String>>,
     /// `MODEL at URL`, for messages.
     pub label: String,
     llm: OpenAiLlm,
@@ -63,6 +64,11 @@ impl LlmClient {
         let redact = s
             .redact
             .unwrap_or(endpoint.local.is_none() && !is_loopback(&endpoint.base_url));
+        let redact = match (redact, &s.redact_terms) {
+            (false, _) => None,
+            (true, Some(path)) => Some(crate::redact::read_terms(path)?),
+            (true, None) => Some(Vec::new()),
+        };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()

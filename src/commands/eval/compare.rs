@@ -29,10 +29,10 @@ pub fn run(s: &CompareEvalSettings, printer: &Printer) -> Result<()> {
     let shown = read_pairs(&pairs, printer)?;
     let rubric = Rubric::load(s.rubric.as_deref())?;
     let mut client = LlmClient::judge(&s.judge, printer)?;
-    let redact = client.redact;
+    let redact = client.redact.is_some();
     let shown: Vec<Shown> = shown
         .into_iter()
-        .map(|(t, a, b)| Shown::new(t, a, b, redact))
+        .map(|(t, a, b)| Shown::new(t, a, b, client.redact.as_deref()))
         .collect();
     let caller = client.caller(judge::MAX_OUTPUT_TOKENS, 0.0);
     let judge = Judge {

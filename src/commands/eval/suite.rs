@@ -17,6 +17,7 @@ use crate::cli::EvalFormat;
 use crate::error::{Error, Result};
 use crate::eval::compare::rubric::Rubric;
 use crate::eval::minutes::judge::{self as scoring, JudgeScores, Scorer};
+use crate::eval::minutes::matcher::{self, KindLinks, Matcher};
 use crate::eval::minutes::{self as scores};
 use crate::eval::suite::history::{Entry, FORMAT, History, JudgeId, LlmId, PromptsId, RunSettings};
 use crate::eval::suite::report::Report;
@@ -24,6 +25,7 @@ use crate::eval::suite::{self, Case, CaseScores, JudgeMeans, Totals, round_ms};
 use crate::llm::select::{Endpoint, select};
 use crate::settings::SuiteEvalSettings;
 use crate::summarize::prompts::PromptSet;
+use crate::summarize::schema::Minutes;
 use crate::summarize::{self, Event, Options};
 use crate::ui::Printer;
 
@@ -43,7 +45,11 @@ pub fn run(s: &SuiteEvalSettings, printer: &Printer) -> Result<()> {
         suite_dir,
     } = prepare(s, printer)?;
     let mut judge = match (&s.judge, rubric) {
-        (Some(j), Some(rubric)) => Some((LlmClient::judge(j, printer)?, rubric)),
+        (Some(j), Some(rubric)) => Some(Judge {
+            client: LlmClient::judge(j, printer)?,
+            rubric,
+            matching: Rubric::load_kind(None, &matcher::MATCH)?,
+        }),
         _ => None,
     };
     let mut runs = Vec::with_capacity(prompt_sets.len() * endpoints.len());
@@ -63,8 +69,8 @@ pub fn run(s: &SuiteEvalSettings, printer: &Printer) -> Result<()> {
         }
         client.finish(Ok(()))?;
     }
-    if let Some((j, _)) = judge.as_mut() {
-        j.finish(Ok(()))?;
+    if let Some(j) = judge.as_mut() {
+        j.client.finish(Ok(()))?;
     }
     // The table reads prompt set by prompt set.
     runs.sort_by_key(|(at, _)| *at);
@@ -155,22 +161,16 @@ struct Row<'a> {
 }
 
 impl Row<'_> {
-    fn run(
-        &self,
-        client: &mut LlmClient,
-        mut judge: Option<&mut (LlmClient, Rubric)>,
-    ) -> Result<Entry> {
+    fn run(&self, client: &mut LlmClient, mut judge: Option<&mut Judge>) -> Result<Entry> {
         let started = Instant::now();
         let spent = client.usage();
-        let judge_spent = judge.as_ref().map(|(j, _)| j.usage());
+        let judge_spent = judge.as_ref().map(|j| j.client.usage());
         let endpoint = client.endpoint.clone();
         let mut prompts = self.prompts.clone();
         prompts.language = self.s.tuning.language.clone();
         prompts.with_examples = endpoint.local.is_none();
         let mut opts = Options::new(&self.s.tuning, &endpoint, String::new());
-        if client.redact {
-            opts.redact = Some(Vec::new());
-        }
+        opts.redact = client.redact.clone();
         let mut scored = Vec::with_capacity(self.cases.len());
         for case in self.cases {
             scored.push(self.case(case, client, judge.as_deref_mut(), &prompts, &opts)?);
@@ -179,7 +179,7 @@ impl Row<'_> {
         let judge_usage = judge
             .as_ref()
             .zip(judge_spent)
-            .map(|((j, _), before)| j.usage().since(&before));
+            .map(|(j, before)| j.client.usage().since(&before));
         let seconds = round_ms(started.elapsed().as_secs_f64());
         self.printer.status(format!(
             "prompts {} ({}) with {}: {} case(s) in {seconds:.1} s: {} LLM calls, {} prompt ({} cached) + {} completion tokens{}",
@@ -213,11 +213,13 @@ impl Row<'_> {
                 seed: opts.seed,
                 chunk_tokens: opts.chunk_tokens,
                 redact: opts.redact.is_some(),
+                correct: opts.correct,
             },
-            judge: judge.as_ref().map(|(j, rubric)| JudgeId {
-                model: j.endpoint.model.clone(),
-                url: j.endpoint.base_url.clone(),
-                rubric: rubric.hash.clone(),
+            judge: judge.as_ref().map(|j| JudgeId {
+                model: j.client.endpoint.model.clone(),
+                url: j.client.endpoint.base_url.clone(),
+                rubric: j.rubric.hash.clone(),
+                matching: Some(j.matching.hash.clone()),
             }),
             totals: Totals::of(&scored),
             cases: scored,
@@ -233,7 +235,7 @@ impl Row<'_> {
         &self,
         case: &Case,
         client: &mut LlmClient,
-        judge: Option<&mut (LlmClient, Rubric)>,
+        judge: Option<&mut Judge>,
         prompts: &PromptSet,
         opts: &Options,
     ) -> Result<CaseScores> {
@@ -254,10 +256,13 @@ impl Row<'_> {
         ));
         let summary = client.outcome(summary.map_err(|e| context(e, &doing)), &doing)?;
         let precision = scores::precision(&summary.minutes, &summary.transcript);
-        let facts = scores::recall(&summary.minutes, &case.facts);
-        let judged = match judge {
-            Some((j, rubric)) => Some(judge_case(j, rubric, case, &summary.minutes)?),
-            None => None,
+        let (facts, judged) = match judge {
+            Some(j) => {
+                let (means, links) = j.case(case, &summary.minutes)?;
+                let facts = scores::recall_linked(&summary.minutes, &case.facts, &links);
+                (facts, Some(means))
+            }
+            None => (scores::recall(&summary.minutes, &case.facts), None),
         };
         let seconds = started.elapsed().as_secs_f64();
         Ok(CaseScores::new(
@@ -270,31 +275,49 @@ impl Row<'_> {
     }
 }
 
-/// The judge's rubric scores of one case's minutes (one answer, at temperature 0).
-fn judge_case(
-    judge: &mut LlmClient,
-    rubric: &Rubric,
-    case: &Case,
-    minutes: &crate::summarize::schema::Minutes,
-) -> Result<JudgeMeans> {
-    let caller = judge.caller(scoring::MAX_OUTPUT_TOKENS, 0.0);
-    let scorer = Scorer {
-        caller: &caller,
-        rubric,
-        label: judge.label.clone(),
-        samples: 1,
-        redact: judge.redact,
-    };
-    let name = case.transcript_path.display().to_string();
-    let text = case.transcript.to_txt();
-    let answer = judge.block_on(scorer.score(&name, &text, minutes));
-    let (samples, _) = judge.outcome(answer, "judging")?;
-    let scores = JudgeScores::new(
-        judge.endpoint.model.clone(),
-        judge.endpoint.base_url.clone(),
-        &samples,
-    );
-    Ok(JudgeMeans::of(&scores))
+/// The judge of a suite: its client, its rubric and its matching prompt.
+struct Judge {
+    client: LlmClient,
+    rubric: Rubric,
+    matching: Rubric,
+}
+
+impl Judge {
+    /// The rubric scores of one case's minutes (one answer, at temperature
+    /// 0) and which item states each expected fact, asked at once.
+    fn case(&mut self, case: &Case, minutes: &Minutes) -> Result<(JudgeMeans, KindLinks)> {
+        let client = &mut self.client;
+        let (score_caller, match_caller) = (
+            client.caller(scoring::MAX_OUTPUT_TOKENS, 0.0),
+            client.caller(matcher::MAX_OUTPUT_TOKENS, 0.0),
+        );
+        let scorer = Scorer {
+            caller: &score_caller,
+            rubric: &self.rubric,
+            label: client.label.clone(),
+            samples: 1,
+            redact: client.redact.as_deref(),
+        };
+        let matcher = Matcher {
+            caller: &match_caller,
+            prompt: &self.matching,
+            label: client.label.clone(),
+            redact: client.redact.as_deref(),
+        };
+        let name = case.transcript_path.display().to_string();
+        let text = case.transcript.to_txt();
+        let answer = client.block_on(futures::future::try_join(
+            scorer.score(&name, &text, minutes),
+            matcher.links(&name, minutes, &case.facts),
+        ));
+        let ((samples, _), (links, _)) = client.outcome(answer, "judging")?;
+        let scores = JudgeScores::new(
+            client.endpoint.model.clone(),
+            client.endpoint.base_url.clone(),
+            &samples,
+        );
+        Ok((JudgeMeans::of(&scores), links))
+    }
 }
 
 /// How the model was reached, for the history.

@@ -3,12 +3,12 @@
 //! Settings only record what was asked; this is where the file system and
 //! the models directory are looked at.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::batch::cache::Cache;
 use crate::batch::discover;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::llm::retry::RetryPolicy;
 use crate::llm::select::{Endpoint, select};
 use crate::settings::SummarizeSettings;
@@ -50,7 +50,7 @@ impl Plan {
         let mut options = summarize::Options::new(&settings.tuning, &endpoint, glossary);
         if redacts(settings.redact, &endpoint) {
             options.redact = Some(match &settings.redact_terms {
-                Some(p) => read_terms(p)?,
+                Some(p) => crate::redact::read_terms(p)?,
                 None => Vec::new(),
             });
         }
@@ -110,25 +110,6 @@ impl Plan {
 fn redacts(asked: Option<bool>, endpoint: &Endpoint) -> bool {
     let remote = endpoint.local.is_none() && !crate::llm::is_loopback(&endpoint.base_url);
     asked.unwrap_or(remote)
-}
-
-/// `--redact-terms FILE`: one term a line; blank lines and `#` comments skipped.
-fn read_terms(path: &Path) -> Result<Vec<String>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, &e))?;
-    let terms: Vec<String> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_string)
-        .collect();
-    if terms.is_empty() {
-        return Err(Error::file(
-            ErrorKind::BadInput,
-            path,
-            "no terms in the --redact-terms file",
-        ));
-    }
-    Ok(terms)
 }
 
 #[cfg(test)]

@@ -29,16 +29,18 @@ pub struct Shown {
 }
 
 impl Shown {
-    pub fn new(transcript: String, a: String, b: String, redact: bool) -> Shown {
-        if !redact {
+    /// The texts as the judge sees them: with personal data and `redact`'s
+    /// terms replaced, or (`None`) as they are.
+    pub fn new(transcript: String, a: String, b: String, redact: Option<&[String]>) -> Shown {
+        let Some(terms) = redact else {
             return Shown {
                 transcript,
                 a,
                 b,
                 redactor: None,
             };
-        }
-        let mut r = Redactor::new(&[]);
+        };
+        let mut r = Redactor::new(terms);
         Shown {
             transcript: r.redact(&transcript),
             a: r.redact(&a),

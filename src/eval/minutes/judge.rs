@@ -245,7 +245,9 @@ pub struct Scorer<'a, 'c, L: Llm> {
     /// `MODEL at URL`.
     pub label: String,
     pub samples: usize,
-    pub redact: bool,
+    /// The terms to hide besides the patterns, when personal data is
+    /// replaced; `None`: it is not.
+    pub redact: Option<&'a [String]>,
 }
 
 impl<L: Llm> Scorer<'_, '_, L> {
@@ -259,7 +261,7 @@ impl<L: Llm> Scorer<'_, '_, L> {
         minutes: &Minutes,
     ) -> Result<(Vec<Sample>, BTreeMap<String, usize>)> {
         let shown = rubric::show(minutes);
-        let mut redactor = self.redact.then(|| Redactor::new(&[]));
+        let mut redactor = self.redact.map(Redactor::new);
         let (transcript, shown) = match redactor.as_mut() {
             Some(r) => (r.redact(transcript), r.redact(&shown)),
             None => (transcript.to_string(), shown),

@@ -1,4 +1,4 @@
-//! Scores of minutes against what they were made from, without an LLM:
+//! Scores of minutes against what they were made from:
 //!
 //! * **precision** (always): the share of decisions, action items and open
 //!   questions whose quoted evidence is found in the transcript, by the
@@ -9,18 +9,20 @@
 //!   credited. So precision compares JSON minutes with each other; for
 //!   markdown it is 0 by construction.
 //! * **recall** (with expected facts, [`super::facts`]): for each kind, the
-//!   share of expected items that an item of the same kind states
-//!   ([`super::matching`]: lexical similarity, one to one), and of the
-//!   action items matched, how many have the expected owner and due date
-//!   where the facts give them.
+//!   share of expected items that an item of the same kind states (one to
+//!   one: by lexical similarity, [`super::matching`], or by a judge when
+//!   one is given, [`matcher`]), and of the action items matched, how many
+//!   have the expected owner and due date where the facts give them.
 //!
 //! Both are numbers a script can compare between two runs of `summarize`
-//! (another model, prompt set or chunk size). Whether an item says
+//! (another model, prompt set or chunk size); without a judge they need no
+//! LLM and are the same on every machine. Whether an item says
 //! something true but unexpected, or says it well, needs a reader or a
 //! judge LLM: that is a separate score ([`judge`], with `--judge-llm`),
 //! added next to these in the report, not mixed into them.
 
 pub mod judge;
+pub mod matcher;
 pub mod read;
 pub mod report;
 
@@ -31,6 +33,7 @@ use super::matching::{pair, same_due, same_owner};
 use crate::summarize::evidence;
 use crate::summarize::schema::Minutes;
 use crate::transcript::Segment;
+use matcher::{KindLinks, KindTexts, Link};
 
 /// Items of one kind and how many of them are supported by the transcript.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -83,7 +86,11 @@ pub struct Match {
     pub expected: String,
     /// The item of the minutes that states it; `None`: none does.
     pub found: Option<String>,
+    /// The lexical similarity, when matched by words.
     pub similarity: Option<f64>,
+    /// The judge's reasoning, when matched by a judge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
     /// Action items with an expected owner: whether the owner is right.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_correct: Option<bool>,
@@ -134,43 +141,54 @@ fn support(verified: impl Iterator<Item = Option<bool>>) -> Support {
     })
 }
 
-/// Which expected facts the minutes state, kind by kind.
+/// Which expected facts the minutes state, kind by kind, matched by words.
 pub fn recall(minutes: &Minutes, facts: &Facts) -> FactScores {
+    recall_linked(minutes, facts, &lexical(minutes, facts))
+}
+
+/// The lexical matcher's links ([`super::matching`]).
+pub fn lexical(minutes: &Minutes, facts: &Facts) -> KindLinks {
+    let [decisions, action_items, open_questions] = matcher::texts(minutes, facts).map(|k| {
+        let expected: Vec<&str> = k.expected.iter().map(String::as_str).collect();
+        let found: Vec<&str> = k.found.iter().map(String::as_str).collect();
+        let pairs = pair(&expected, &found, facts.script);
+        (0..expected.len())
+            .map(|i| {
+                pairs.iter().find(|p| p.expected == i).map(|p| Link {
+                    found: p.found,
+                    similarity: Some(p.similarity),
+                    reasoning: None,
+                })
+            })
+            .collect()
+    });
+    KindLinks {
+        decisions,
+        action_items,
+        open_questions,
+    }
+}
+
+/// Which expected facts the minutes state, kind by kind, as `links` (by
+/// words or by a judge) say; owners and due dates of the action items
+/// linked compared by [`same_owner`] and [`same_due`].
+pub fn recall_linked(minutes: &Minutes, facts: &Facts, links: &KindLinks) -> FactScores {
+    let [decisions, actions, questions] = matcher::texts(minutes, facts);
     let mut matches = Vec::with_capacity(facts.len());
-    let decisions = kind(
-        "decision",
-        &facts
-            .decisions
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-        &minutes
-            .decisions
-            .iter()
-            .map(|d| d.decision.as_str())
-            .collect::<Vec<_>>(),
-        facts,
-        &mut matches,
-    );
+    let decisions = kind("decision", &decisions, &links.decisions, &mut matches);
     let first_action = matches.len();
-    let action_items = kind(
-        "action_item",
-        &facts
-            .action_items
-            .iter()
-            .map(|a| a.task.as_str())
-            .collect::<Vec<_>>(),
-        &minutes
-            .action_items
-            .iter()
-            .map(|a| a.task.as_str())
-            .collect::<Vec<_>>(),
-        facts,
-        &mut matches,
-    );
+    let action_items = kind("action_item", &actions, &links.action_items, &mut matches);
     let (mut owners, mut dues) = (Tally::default(), Tally::default());
-    for (m, expected) in matches[first_action..].iter_mut().zip(&facts.action_items) {
-        let Some(found) = m.found_index.and_then(|i| minutes.action_items.get(i)) else {
+    let linked = links.action_items.iter();
+    for ((m, expected), link) in matches[first_action..]
+        .iter_mut()
+        .zip(&facts.action_items)
+        .zip(linked)
+    {
+        let Some(found) = link
+            .as_ref()
+            .and_then(|l| minutes.action_items.get(l.found))
+        else {
             continue;
         };
         if let Some(owner) = &expected.owner {
@@ -188,17 +206,8 @@ pub fn recall(minutes: &Minutes, facts: &Facts) -> FactScores {
     }
     let open_questions = kind(
         "open_question",
-        &facts
-            .open_questions
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-        &minutes
-            .open_questions
-            .iter()
-            .map(|q| q.question.as_str())
-            .collect::<Vec<_>>(),
-        facts,
+        &questions,
+        &links.open_questions,
         &mut matches,
     );
     FactScores {
@@ -209,60 +218,36 @@ pub fn recall(minutes: &Minutes, facts: &Facts) -> FactScores {
         },
         owners,
         dues,
-        matches: matches.into_iter().map(|m| m.into_match()).collect(),
+        matches,
     }
 }
 
-/// A [`Match`] that still knows which produced item it is.
-struct Pending {
-    kind: &'static str,
-    expected: String,
-    found_index: Option<usize>,
-    found: Option<String>,
-    similarity: Option<f64>,
-    owner_correct: Option<bool>,
-    due_correct: Option<bool>,
-}
-
-impl Pending {
-    fn into_match(self) -> Match {
-        Match {
-            kind: self.kind,
-            expected: self.expected,
-            found: self.found,
-            similarity: self.similarity,
-            owner_correct: self.owner_correct,
-            due_correct: self.due_correct,
-        }
-    }
-}
-
-/// Pairs one kind's expected and produced items; one [`Pending`] per
-/// expected item goes to `out`.
+/// One kind's expected items and what `links` found for them; one
+/// [`Match`] per expected item goes to `out`.
 fn kind(
     name: &'static str,
-    expected: &[&str],
-    found: &[&str],
-    facts: &Facts,
-    out: &mut Vec<Pending>,
+    texts: &KindTexts,
+    links: &[Option<Link>],
+    out: &mut Vec<Match>,
 ) -> KindRecall {
-    let pairs = pair(expected, found, facts.script);
-    for (i, text) in expected.iter().enumerate() {
-        let p = pairs.iter().find(|p| p.expected == i);
-        out.push(Pending {
+    let mut matched = 0;
+    for (i, text) in texts.expected.iter().enumerate() {
+        let link = links.get(i).and_then(Option::as_ref);
+        matched += usize::from(link.is_some());
+        out.push(Match {
             kind: name,
-            expected: text.to_string(),
-            found_index: p.map(|p| p.found),
-            found: p.map(|p| found[p.found].to_string()),
-            similarity: p.map(|p| p.similarity),
+            expected: text.clone(),
+            found: link.and_then(|l| texts.found.get(l.found).cloned()),
+            similarity: link.and_then(|l| l.similarity),
+            reasoning: link.and_then(|l| l.reasoning.clone()),
             owner_correct: None,
             due_correct: None,
         });
     }
     KindRecall {
-        expected: expected.len(),
-        matched: pairs.len(),
-        recall: rate(pairs.len(), expected.len()),
+        expected: texts.expected.len(),
+        matched,
+        recall: rate(matched, texts.expected.len()),
     }
 }
 

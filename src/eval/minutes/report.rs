@@ -25,8 +25,11 @@ pub struct Report {
     pub transcript: String,
     /// The expected-facts file; `None` without `--expected`.
     pub expected: Option<String>,
-    /// The least similarity at which an item states an expected fact.
-    pub threshold: f64,
+    /// How expected facts were matched: `words` or `judge`.
+    pub matching: &'static str,
+    /// The least similarity at which an item states an expected fact;
+    /// `None` when the judge matched.
+    pub threshold: Option<f64>,
     /// The judge's rubric; only with a judge.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rubric: Option<RubricInfo>,
@@ -53,11 +56,14 @@ pub struct Row {
 }
 
 impl Report {
-    pub fn new(transcript: String, expected: Option<String>) -> Report {
+    /// The report of `transcript` against `expected` facts, matched by
+    /// the judge when `judged`, else by words.
+    pub fn new(transcript: String, expected: Option<String>, judged: bool) -> Report {
         Report {
             transcript,
             expected,
-            threshold: MATCH_THRESHOLD,
+            matching: if judged { "judge" } else { "words" },
+            threshold: (!judged).then_some(MATCH_THRESHOLD),
             rubric: None,
             results: Vec::new(),
             usage: None,
@@ -179,7 +185,7 @@ mod tests {
 
     #[test]
     fn empty_denominators_are_dashes_and_nulls() {
-        let mut r = Report::new("t.json".into(), Some("facts.yaml".into()));
+        let mut r = Report::new("t.json".into(), Some("facts.yaml".into()), false);
         let facts = FactScores {
             recall: Recall {
                 decisions: kind(2, 1),
@@ -203,6 +209,7 @@ mod tests {
         );
         let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
         assert_eq!(v["threshold"], 0.5);
+        assert_eq!(v["matching"], "words");
         assert_eq!(
             v["results"][0]["recall"]["open_questions"]["recall"],
             serde_json::Value::Null
@@ -215,7 +222,7 @@ mod tests {
         assert_eq!(v["results"][1]["recall"], serde_json::Value::Null);
         assert_eq!(v["results"][1]["judge"], serde_json::Value::Null);
         assert!(v.get("usage").is_none() && v.get("rubric").is_none());
-        let plain = Report::new("t.json".into(), None);
+        let plain = Report::new("t.json".into(), None, false);
         assert_eq!(plain.to_table(), "file  items  supported  precision\n");
     }
 }

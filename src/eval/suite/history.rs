@@ -97,6 +97,14 @@ pub struct RunSettings {
     pub chunk_tokens: usize,
     /// Whether personal data was replaced before the LLM saw it.
     pub redact: bool,
+    /// Whether the transcripts were corrected first (`--no-correct`: not).
+    #[serde(default = "yes")]
+    pub correct: bool,
+}
+
+/// Lines written before `correct` was recorded ran the correction.
+fn yes() -> bool {
+    true
 }
 
 /// The judge of a run.
@@ -106,6 +114,10 @@ pub struct JudgeId {
     pub url: String,
     /// The rubric's hash.
     pub rubric: String,
+    /// The hash of the prompt by which the judge matched expected facts
+    /// (recall is then the judge's, not by words).
+    #[serde(default)]
+    pub matching: Option<String>,
 }
 
 /// The history, open for appending.

@@ -150,6 +150,7 @@ fn entry(model: &str) -> Entry {
             seed: None,
             chunk_tokens: 2000,
             redact: false,
+            correct: true,
         },
         judge: None,
         totals: Totals::of(&cases),
