@@ -510,3 +510,94 @@ fn a_corrupt_history_line_is_named_by_number() {
     let out = history(&["--history", ran.history.to_str().unwrap()]);
     assert_clean_failure(&out, 65, "history.jsonl:3", "not a suite result");
 }
+
+/// The release meeting of the calibration cases, with what its minutes must state.
+const CALIBRATION_FACTS: &str = "decisions:
+  - Version 2.4 ships on March 14
+  - Support for Python 3.8 is dropped in this release
+action_items:
+  - task: Update the changelog
+    owner: Jin
+    due: Wednesday
+  - task: Write the migration guide
+    owner: Mina
+    due: Thursday
+open_questions:
+  - Is sign-off from legal needed for the new license text?
+";
+
+/// The whole harness with the bundled model (SmolLM2-135M, no server of
+/// the test's): two cases summarised, scored and recorded. A model this
+/// small writes poor minutes, so the numbers are checked for being there
+/// and consistent with the cases, not for a quality level.
+#[test]
+fn a_suite_runs_end_to_end_with_the_bundled_model() {
+    let _turn = crate::local_llm::heavy();
+    let dir = scratch();
+    let cases = dir.path().join("suite");
+    write(&cases, "sync.json", SYNC_TRANSCRIPT);
+    write(&cases, "sync.facts.yaml", RELEASE_FACTS);
+    let calibration =
+        std::fs::read_to_string(root().join("eval/calibration/transcript.json")).unwrap();
+    write(&cases, "planning.json", &calibration);
+    write(&cases, "planning.facts.yaml", CALIBRATION_FACTS);
+    let recorded = dir.path().join("history.jsonl");
+    let gguf = asset("smollm2-135m-instruct-q4_1.gguf");
+    let out = minutes()
+        .args(["eval", "suite"])
+        .arg(&cases)
+        .args(["--llm", "local", "--llm-model"])
+        .arg(&gguf)
+        .args(["--no-correct", "--request-timeout", "1500", "--history"])
+        .arg(&recorded)
+        .args(["-f", "json"])
+        .output()
+        .unwrap();
+    let report = json_of(&out);
+    let run = &report["runs"][0];
+    assert_eq!(run["model"], "smollm2-135m-instruct-q4_1");
+    assert_eq!(run["llm"]["kind"], "local");
+    assert_eq!(run["settings"]["correct"], false);
+    assert_eq!(run["totals"]["cases"], 2);
+    // Expected counts come from the facts files, whatever the model wrote.
+    assert_eq!(run["totals"]["decisions"]["expected"], 3);
+    assert_eq!(run["totals"]["action_items"]["expected"], 3);
+    assert_eq!(run["totals"]["open_questions"]["expected"], 1);
+    for case in run["cases"].as_array().unwrap() {
+        let p = &case["precision"];
+        let (items, supported) = (
+            p["items"].as_u64().unwrap(),
+            p["supported"].as_u64().unwrap(),
+        );
+        assert!(supported <= items, "{case}");
+        match items {
+            0 => assert_eq!(p["precision"], Value::Null),
+            n => assert_eq!(
+                p["precision"].as_f64().unwrap(),
+                supported as f64 / n as f64
+            ),
+        }
+        assert!(case["seconds"].as_f64().unwrap() > 0.0, "{case}");
+    }
+    // Every case is at least one call; the tokens are the server's count.
+    assert!(run["usage"]["calls"].as_u64().unwrap() >= 2, "{run}");
+    assert!(
+        run["usage"]["prompt_tokens"].as_u64().unwrap() > 100,
+        "{run}"
+    );
+    assert!(
+        run["usage"]["completion_tokens"].as_u64().unwrap() > 0,
+        "{run}"
+    );
+    // Recorded: the history holds the row as reported.
+    let lines = lines_of(&recorded);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(&lines[0], run);
+    let listed = json_of(&history(&[
+        "--history",
+        recorded.to_str().unwrap(),
+        "-f",
+        "json",
+    ]));
+    assert_eq!(listed["runs"][0]["prompts"]["hash"], run["prompts"]["hash"]);
+}

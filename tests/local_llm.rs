@@ -14,7 +14,7 @@ use crate::common::*;
 /// Generation with the real model is CPU-heavy: these tests take turns.
 static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn heavy() -> std::sync::MutexGuard<'static, ()> {
+pub fn heavy() -> std::sync::MutexGuard<'static, ()> {
     HEAVY.lock().unwrap_or_else(|p| p.into_inner())
 }
 
