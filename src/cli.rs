@@ -192,6 +192,26 @@ pub struct BatchArgs {
     pub shard: Option<String>,
 }
 
+/// Whether personal data is replaced before an LLM sees it, for `summarize`
+/// and `eval suite` (a judge's flags of the same names need a judge).
+#[derive(Debug, Args)]
+pub struct RedactArgs {
+    /// Replace personal data (e-mails, phone, resident, card and account
+    /// numbers, IPs, credentials, keys) by placeholders before any LLM call,
+    /// and restore it in the minutes. Default: on for an LLM server that is
+    /// not on this machine, off for the bundled model and loopback servers.
+    #[arg(long, overrides_with = "no_redact")]
+    pub redact: bool,
+
+    /// Send the transcript as it is, even to a remote server.
+    #[arg(long)]
+    pub no_redact: bool,
+
+    /// Also redact these terms (names, client and project code names), one a line; implies --redact.
+    #[arg(long, value_name = "FILE")]
+    pub redact_terms: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub struct SummarizeArgs {
     /// Recordings or transcripts (.txt, .srt, .vtt, minutes' .json): files, directories or quoted globs.
@@ -258,20 +278,8 @@ pub struct SummarizeArgs {
     #[arg(long, value_name = "N")]
     pub seed: Option<u32>,
 
-    /// Replace personal data (e-mails, phone, resident, card and account
-    /// numbers, IPs, credentials, keys) by placeholders before any LLM call,
-    /// and restore it in the minutes. Default: on for an LLM server that is
-    /// not on this machine, off for the bundled model and loopback servers.
-    #[arg(long, overrides_with = "no_redact")]
-    pub redact: bool,
-
-    /// Send the transcript as it is, even to a remote server.
-    #[arg(long)]
-    pub no_redact: bool,
-
-    /// Also redact these terms (names, client and project code names), one a line; implies --redact.
-    #[arg(long, value_name = "FILE")]
-    pub redact_terms: Option<PathBuf>,
+    #[command(flatten)]
+    pub redaction: RedactArgs,
 
     /// Prompt set: a name under $XDG_CONFIG_HOME/minutes/prompts/, or a directory.
     #[arg(long, value_name = "NAME|DIR")]

@@ -388,9 +388,11 @@ fn a_judge_matches_facts_by_meaning_and_no_correct_skips_the_correction() {
             &judge.url(),
             "--judge-model",
             "judge",
+            "-f",
+            "json",
         ],
     );
-    success(&out);
+    let report = json_of(&out);
     assert!(
         !llm.stages().contains(&"correct".to_string()),
         "{:?}",
@@ -414,6 +416,10 @@ fn a_judge_matches_facts_by_meaning_and_no_correct_skips_the_correction() {
         assert_eq!(line["settings"]["correct"], false);
     }
     assert_eq!(lines[0]["judge"], Value::Null);
+    assert_eq!(
+        (report["matching"].as_str(), report["threshold"].as_f64()),
+        (Some("judge"), None)
+    );
     let matching = lines[1]["judge"]["matching"].as_str().unwrap();
     assert_eq!(matching.len(), 12, "{matching}");
 }
@@ -554,6 +560,7 @@ fn a_suite_runs_end_to_end_with_the_bundled_model() {
         .output()
         .unwrap();
     let report = json_of(&out);
+    assert_eq!(report["matching"], "words");
     let run = &report["runs"][0];
     assert_eq!(run["model"], "smollm2-135m-instruct-q4_1");
     assert_eq!(run["llm"]["kind"], "local");

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 
+use super::RedactArgs;
+
 #[derive(Debug, Subcommand)]
 pub enum EvalCommand {
     /// Word and character error rates (WER, CER) of transcripts against a reference text.
@@ -217,19 +219,9 @@ pub struct EvalSuiteArgs {
     #[arg(long)]
     pub no_correct: bool,
 
-    /// Replace personal data by placeholders before the summariser or the
-    /// judge sees it. Default: on for an LLM that is not on this machine.
-    #[arg(long, overrides_with = "no_redact")]
-    pub redact: bool,
-
-    /// Send transcripts as they are, even to a remote LLM.
-    #[arg(long)]
-    pub no_redact: bool,
-
-    /// Also replace these terms (names, client and project code names; one
-    /// a line) before any LLM sees them; implies --redact.
-    #[arg(long, value_name = "FILE")]
-    pub redact_terms: Option<PathBuf>,
+    /// For the summariser and the judge alike.
+    #[command(flatten)]
+    pub redaction: RedactArgs,
 
     /// Also score each case's minutes 1–5 on the rubric of `eval minutes
     /// --judge-llm` by this judge: a URL, `openai`, or `local`.

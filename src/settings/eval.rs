@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use std::time::Duration;
 
-use super::{Common, MAX_JOBS, MAX_RETRIES, redaction, seconds};
+use super::{Common, llm_calls, redaction, seconds};
 use super::{HistoryEvalSettings, SuiteEvalSettings};
 use crate::cli::{
     EvalCalibrateArgs, EvalCommand, EvalCompareArgs, EvalFormat, EvalMinutesArgs,
@@ -207,17 +207,7 @@ impl LlmSettings {
             request_timeout,
             retries,
         } = args;
-        if jobs.is_some_and(|j| !(1..=MAX_JOBS).contains(&j)) {
-            return Err(Error::usage(format!(
-                "--jobs must be between 1 and {MAX_JOBS}, not {}",
-                jobs.unwrap_or_default()
-            )));
-        }
-        if retries > MAX_RETRIES {
-            return Err(Error::usage(format!(
-                "--retries must be at most {MAX_RETRIES}, not {retries}"
-            )));
-        }
+        llm_calls(jobs, retries)?;
         Ok(LlmSettings {
             // The judge is always named: it is never the summariser's LLM by default.
             choice: LlmChoice {

@@ -297,6 +297,21 @@ pub(crate) const MAX_THREADS: usize = 1024;
 pub(crate) const MAX_BEAM: usize = 16;
 pub(crate) const MAX_RETRIES: u32 = 100;
 pub(crate) const MAX_CHUNK_TOKENS: usize = 1_000_000;
+/// `--jobs` and `--retries` of an LLM's calls, within their bounds.
+pub(crate) fn llm_calls(jobs: Option<usize>, retries: u32) -> Result<()> {
+    if let Some(j) = jobs.filter(|j| !(1..=MAX_JOBS).contains(j)) {
+        return Err(Error::usage(format!(
+            "--jobs must be between 1 and {MAX_JOBS}, not {j}"
+        )));
+    }
+    if retries > MAX_RETRIES {
+        return Err(Error::usage(format!(
+            "--retries must be at most {MAX_RETRIES}, not {retries}"
+        )));
+    }
+    Ok(())
+}
+
 /// A week: the longest timeout or deadline that makes sense for one run.
 pub(crate) const MAX_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
 
@@ -322,6 +337,13 @@ pub(crate) fn redaction(redact: bool, no_redact: bool, terms: bool) -> Result<Op
         (true, _) => Ok(Some(true)),
         (false, true) => Ok(Some(false)),
         (false, false) => Ok(None),
+    }
+}
+
+impl crate::cli::RedactArgs {
+    /// The choice these flags make (see [`redaction`]).
+    pub(crate) fn resolve(&self) -> Result<Option<bool>> {
+        redaction(self.redact, self.no_redact, self.redact_terms.is_some())
     }
 }
 

@@ -9,9 +9,7 @@
 use std::path::PathBuf;
 
 use super::eval::LlmSettings;
-use super::{
-    Common, MAX_JOBS, MAX_RETRIES, SummaryTuning, config_dir, language_name, redaction, seconds,
-};
+use super::{Common, SummaryTuning, config_dir, language_name, llm_calls, seconds};
 use crate::cli::{EvalFormat, EvalHistoryArgs, EvalSuiteArgs};
 use crate::error::{Error, Result};
 use crate::llm::Secret;
@@ -65,9 +63,7 @@ impl SuiteEvalSettings {
             request_timeout,
             retries,
             no_correct,
-            redact,
-            no_redact,
-            redact_terms,
+            redaction,
             judge_llm,
             judge_model,
             rubric,
@@ -77,17 +73,7 @@ impl SuiteEvalSettings {
         } = args;
         let cfg = &common.config;
         let jobs = jobs.or(cfg.jobs);
-        if jobs.is_some_and(|j| !(1..=MAX_JOBS).contains(&j)) {
-            return Err(Error::usage(format!(
-                "--jobs must be between 1 and {MAX_JOBS}, not {}",
-                jobs.unwrap_or_default()
-            )));
-        }
-        if retries > MAX_RETRIES {
-            return Err(Error::usage(format!(
-                "--retries must be at most {MAX_RETRIES}, not {retries}"
-            )));
-        }
+        llm_calls(jobs, retries)?;
         if !(0.0..=2.0).contains(&temperature) {
             return Err(Error::usage(format!(
                 "--temperature must be between 0 and 2, not {temperature}"
@@ -103,7 +89,7 @@ impl SuiteEvalSettings {
             Some(code) => language_name(code)?,
             None => "the language of the transcript".to_string(),
         };
-        let redact = redaction(redact, no_redact, redact_terms.is_some())?;
+        let (redact, redact_terms) = (redaction.resolve()?, redaction.redact_terms);
         let reach = |llm: Option<String>, model: Option<String>| LlmSettings {
             choice: LlmChoice {
                 llm,

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{
-    Common, MAX_CHUNK_TOKENS, MAX_JOBS, MAX_RETRIES, Output, SpeechSettings, config_dir,
-    language_name, redaction, seconds, stt_options, transcription,
+    Common, MAX_CHUNK_TOKENS, Output, SpeechSettings, config_dir, language_name, llm_calls,
+    seconds, stt_options, transcription,
 };
 use crate::batch::BatchSettings;
 use crate::cli::{MinutesFormat, SummarizeArgs};
@@ -86,9 +86,7 @@ impl SummarizeSettings {
             keep_unverified,
             temperature,
             seed,
-            redact,
-            no_redact,
-            redact_terms,
+            redaction,
             template,
             format,
             include_transcript,
@@ -114,22 +112,12 @@ impl SummarizeSettings {
             None => "the language of the transcript".to_string(),
         };
         let jobs = jobs.or(cfg.jobs);
-        if jobs.is_some_and(|j| !(1..=MAX_JOBS).contains(&j)) {
-            return Err(Error::usage(format!(
-                "--jobs must be between 1 and {MAX_JOBS}, not {}",
-                jobs.unwrap_or_default()
-            )));
-        }
+        llm_calls(jobs, retries)?;
         let chunk_tokens = chunk_tokens.or(cfg.chunk_tokens);
         if chunk_tokens.is_some_and(|c| !(100..=MAX_CHUNK_TOKENS).contains(&c)) {
             return Err(Error::usage(format!(
                 "--chunk-tokens must be between 100 and {MAX_CHUNK_TOKENS}, not {}",
                 chunk_tokens.unwrap_or_default()
-            )));
-        }
-        if retries > MAX_RETRIES {
-            return Err(Error::usage(format!(
-                "--retries must be at most {MAX_RETRIES}, not {retries}"
             )));
         }
         let tuning = SummaryTuning {
@@ -162,8 +150,8 @@ impl SummarizeSettings {
             models_dir: common.models_dir.clone(),
             transcription: transcription(stt_model, stt, recording, common)?,
             tuning,
-            redact: redaction(redact, no_redact, redact_terms.is_some())?,
-            redact_terms,
+            redact: redaction.resolve()?,
+            redact_terms: redaction.redact_terms,
             glossary: glossary.or_else(|| cfg.glossary.clone()),
             template: template.or_else(|| cfg.template.clone()),
             config_dir: config_dir(),

@@ -87,6 +87,7 @@ pub fn run(s: &SuiteEvalSettings, printer: &Printer) -> Result<()> {
         suite_dir,
         s.history.as_ref().map(|p| p.display().to_string()),
         cases.iter().map(|c| c.name.clone()).collect(),
+        s.judge.is_some(),
     );
     for r in &runs {
         report.usage.absorb(&r.usage);

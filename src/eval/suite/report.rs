@@ -19,8 +19,11 @@ pub struct Report {
     pub suite: String,
     /// Where the runs were appended; `None` with `--no-history`.
     pub history: Option<String>,
-    /// The least similarity at which an item states an expected fact.
-    pub threshold: f64,
+    /// How expected facts were matched: `words`, or `judge` with a judge.
+    pub matching: &'static str,
+    /// The least similarity at which an item states an expected fact;
+    /// `None` when the judge matched.
+    pub threshold: Option<f64>,
     /// The cases, by name.
     pub cases: Vec<String>,
     /// One per prompt set and model, in the order run.
@@ -38,27 +41,35 @@ impl Report {
 
     /// One line per prompt set and model.
     pub fn to_table(&self) -> String {
-        let judged = self.runs.iter().any(|r| r.judge.is_some());
-        let mut header = vec!["prompts", "hash", "model"];
-        header.extend(SCORES);
-        if judged {
-            header.push("judge");
-        }
-        let mut rows = vec![header.into_iter().map(str::to_string).collect::<Vec<_>>()];
-        for r in &self.runs {
-            let mut row = vec![
+        table(&self.runs, &["prompts", "hash", "model"], |r| {
+            vec![
                 r.prompts.name.clone(),
                 r.prompts.hash.clone(),
                 r.model.clone(),
-            ];
-            row.extend(scores(&r.totals));
-            if judged {
-                row.push(fraction2(r.totals.judge));
-            }
-            rows.push(row);
-        }
-        aligned(&rows)
+            ]
+        })
     }
+}
+
+/// One line per entry under a header: the `lead` columns (`first` gives
+/// their values), the scores, and the judge's mean when any entry has one.
+fn table(runs: &[Entry], lead: &[&str], first: impl Fn(&Entry) -> Vec<String>) -> String {
+    let judged = runs.iter().any(|r| r.judge.is_some());
+    let mut header = lead.to_vec();
+    header.extend(SCORES);
+    if judged {
+        header.push("judge");
+    }
+    let mut rows = vec![header.into_iter().map(str::to_string).collect::<Vec<_>>()];
+    for r in runs {
+        let mut row = first(r);
+        row.extend(scores(&r.totals));
+        if judged {
+            row.push(fraction2(r.totals.judge));
+        }
+        rows.push(row);
+    }
+    aligned(&rows)
 }
 
 /// The columns every row has.
@@ -102,40 +113,33 @@ impl Listing {
 
     /// One line per entry, oldest first.
     pub fn to_table(&self) -> String {
-        let judged = self.runs.iter().any(|r| r.judge.is_some());
-        let mut header = vec!["date", "suite", "prompts", "hash", "model"];
-        header.extend(SCORES);
-        if judged {
-            header.push("judge");
-        }
-        let mut rows = vec![header.into_iter().map(str::to_string).collect::<Vec<_>>()];
-        for r in &self.runs {
-            let suite = std::path::Path::new(&r.suite)
-                .file_name()
-                .map_or_else(|| r.suite.clone(), |n| n.to_string_lossy().into_owned());
-            let mut row = vec![
-                r.date.clone(),
-                suite,
-                r.prompts.name.clone(),
-                r.prompts.hash.clone(),
-                r.model.clone(),
-            ];
-            row.extend(scores(&r.totals));
-            if judged {
-                row.push(fraction2(r.totals.judge));
-            }
-            rows.push(row);
-        }
-        aligned(&rows)
+        table(
+            &self.runs,
+            &["date", "suite", "prompts", "hash", "model"],
+            |r| {
+                let suite = std::path::Path::new(&r.suite)
+                    .file_name()
+                    .map_or_else(|| r.suite.clone(), |n| n.to_string_lossy().into_owned());
+                vec![
+                    r.date.clone(),
+                    suite,
+                    r.prompts.name.clone(),
+                    r.prompts.hash.clone(),
+                    r.model.clone(),
+                ]
+            },
+        )
     }
 }
 
 impl Report {
-    pub fn new(suite: String, history: Option<String>, cases: Vec<String>) -> Report {
+    /// The report of a run over `cases`, matched by the judge when `judged`.
+    pub fn new(suite: String, history: Option<String>, cases: Vec<String>, judged: bool) -> Report {
         Report {
             suite,
             history,
-            threshold: MATCH_THRESHOLD,
+            matching: if judged { "judge" } else { "words" },
+            threshold: (!judged).then_some(MATCH_THRESHOLD),
             cases,
             runs: Vec::new(),
             usage: Usage::default(),

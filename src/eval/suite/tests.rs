@@ -204,7 +204,7 @@ fn a_line_that_is_not_an_entry_is_named_by_number() {
 
 #[test]
 fn report_tables_show_means_and_pooled_tallies() {
-    let mut report = report::Report::new("/s".into(), None, vec!["a".into()]);
+    let mut report = report::Report::new("/s".into(), None, vec!["a".into()], false);
     report.runs = vec![entry("m1")];
     assert_eq!(
         report.to_table(),
