@@ -124,6 +124,14 @@ impl<'a> Transcriber<'a> {
         self.model.as_ref()
     }
 
+    /// The speaker encoder's identity, for keys: another encoder labels
+    /// voices differently.
+    pub fn voices_key(&self) -> String {
+        self.voice_model
+            .as_ref()
+            .map_or_else(|| "no-voices".to_string(), Model::key)
+    }
+
     /// The transcript of `input`; `known_hash` is its content hash when the
     /// caller has one. `on_segment` sees every segment in order and returns
     /// `false` to stop early (its reader has gone).
@@ -196,10 +204,7 @@ impl<'a> Transcriber<'a> {
             &model.key(),
             &self.settings.stt.key(),
             &self.settings.speakers.key(),
-            &self
-                .voice_model
-                .as_ref()
-                .map_or_else(|| "no-voices".to_string(), Model::key),
+            &self.voices_key(),
             &self.profiles_key(),
         ])))
     }

@@ -237,6 +237,40 @@ fn a_rerun_transcribes_nothing_again() {
 }
 
 #[test]
+fn installing_the_speaker_model_redoes_what_was_made_without_it() {
+    let dir = scratch();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    std::fs::copy(fixture("jfk.flac"), inbox.join("a.flac")).unwrap();
+    let models = dir.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let out = dir.path().join("out");
+    let run = || {
+        minutes()
+            .args(["transcribe", "-m"])
+            .arg(model())
+            .arg("--models-dir")
+            .arg(&models)
+            .arg(&inbox)
+            .arg("--out-dir")
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    let transcribed = |o: &std::process::Output| {
+        assert!(o.status.success(), "{}", stderr_of(o));
+        stderr_of(o).matches("transcribing").count()
+    };
+    assert_eq!(transcribed(&run()), 1);
+    assert_eq!(transcribed(&run()), 0);
+    // Labels by voice are now possible: what was made without them is stale.
+    let encoder = "speakers-ge2e.safetensors";
+    std::fs::copy(voice_models().join(encoder), models.join(encoder)).unwrap();
+    assert_eq!(transcribed(&run()), 1);
+    assert_eq!(transcribed(&run()), 0);
+}
+
+#[test]
 fn a_killed_run_resumes_without_redoing_finished_chunks() {
     let dir = scratch();
     let (out, cache) = (dir.path().join("out"), dir.path().join("cache"));

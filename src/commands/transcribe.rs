@@ -54,6 +54,7 @@ fn key(settings: &TranscribeSettings, stage: &Transcriber<'_>) -> String {
         "transcribe",
         &stage.model().map(|m| m.key()).unwrap_or_default(),
         &settings.transcription.stt.key(),
+        &stage.voices_key(),
         &stage.profiles_key(),
         &format!(
             "{:?}|{}|{:?}|{}|{:?}",

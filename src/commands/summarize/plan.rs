@@ -85,6 +85,7 @@ impl Plan {
             "summarize",
             &stt,
             &self.transcription.stt.key(),
+            &stage.voices_key(),
             &stage.profiles_key(),
             &self.endpoint.base_url,
             &self.endpoint.model,
