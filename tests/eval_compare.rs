@@ -267,4 +267,13 @@ fn personal_data_is_replaced_before_the_judge_sees_it_when_asked() {
     let out = compare(&llm, &a, &b, &t, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert!(judge_prompts(&llm)[0].contains("jin.park@example.com"));
+    // The user's own terms too: the owner's name is in both minutes.
+    let terms = write(dir.path(), "terms.txt", "Jin\n");
+    let llm = FakeLlm::start(Faults::default());
+    let out = compare(&llm, &a, &b, &t, &["--redact-terms", terms.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    for p in judge_prompts(&llm) {
+        assert!(!p.contains("Jin"), "{p}");
+        assert!(p.contains("[TERM_1]"), "{p}");
+    }
 }
