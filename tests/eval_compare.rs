@@ -270,7 +270,13 @@ fn personal_data_is_replaced_before_the_judge_sees_it_when_asked() {
     // The user's own terms too: the owner's name is in both minutes.
     let terms = write(dir.path(), "terms.txt", "Jin\n");
     let llm = FakeLlm::start(Faults::default());
-    let out = compare(&llm, &a, &b, &t, &["--redact-terms", terms.to_str().unwrap()]);
+    let out = compare(
+        &llm,
+        &a,
+        &b,
+        &t,
+        &["--redact-terms", terms.to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     for p in judge_prompts(&llm) {
         assert!(!p.contains("Jin"), "{p}");

@@ -103,6 +103,8 @@ fn a_judge_matches_facts_by_meaning_where_words_do_not() {
     let out = evaluated(dir.path(), &refs(&with(&llm, &[])));
     let v: Value = serde_json::from_str(&success(&out)).unwrap();
     assert_eq!(v["matching"], "judge");
+    assert_eq!(v["matcher"]["source"], "built-in");
+    assert_eq!(v["matcher"]["hash"].as_str().unwrap().len(), 12);
     assert_eq!(v["threshold"], Value::Null);
     let row = &v["results"][0];
     assert_eq!(row["recall"]["decisions"]["recall"], 1.0);

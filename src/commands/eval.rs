@@ -270,6 +270,7 @@ fn judge_all(
         usage.calls, usage.prompt_tokens, usage.cached_prompt_tokens, usage.completion_tokens,
     ));
     report.rubric = Some(rubric.info());
+    report.matcher = facts.map(|_| match_prompt.info());
     report.usage = Some(usage);
     Ok(judged)
 }

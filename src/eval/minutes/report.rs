@@ -33,6 +33,10 @@ pub struct Report {
     /// The judge's rubric; only with a judge.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rubric: Option<RubricInfo>,
+    /// The prompt by which the judge matched expected facts; only with a
+    /// judge and expected facts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matcher: Option<RubricInfo>,
     pub results: Vec<Row>,
     /// Tokens the judge spent; only with a judge.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -65,6 +69,7 @@ impl Report {
             matching: if judged { "judge" } else { "words" },
             threshold: (!judged).then_some(MATCH_THRESHOLD),
             rubric: None,
+            matcher: None,
             results: Vec::new(),
             usage: None,
             seconds: None,
@@ -222,6 +227,7 @@ mod tests {
         assert_eq!(v["results"][1]["recall"], serde_json::Value::Null);
         assert_eq!(v["results"][1]["judge"], serde_json::Value::Null);
         assert!(v.get("usage").is_none() && v.get("rubric").is_none());
+        assert!(v.get("matcher").is_none());
         let plain = Report::new("t.json".into(), None, false);
         assert_eq!(plain.to_table(), "file  items  supported  precision\n");
     }
