@@ -59,27 +59,19 @@ fn evaluated(dir: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn judge_flags(llm: &FakeLlm) -> Vec<String> {
-    [
+/// [`evaluated`] with `llm` as the judge, then `extra`.
+fn judged(dir: &Path, llm: &FakeLlm, extra: &[&str]) -> std::process::Output {
+    let url = llm.url();
+    let mut args = vec![
         "--judge-llm",
-        &llm.url(),
+        &url,
         "--judge-model",
         "judge-model",
         "--retries",
         "0",
-    ]
-    .map(String::from)
-    .to_vec()
-}
-
-fn with(llm: &FakeLlm, extra: &[&str]) -> Vec<String> {
-    let mut args = judge_flags(llm);
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
-}
-
-fn refs(args: &[String]) -> Vec<&str> {
-    args.iter().map(String::as_str).collect()
+    ];
+    args.extend_from_slice(extra);
+    evaluated(dir, &args)
 }
 
 #[test]
@@ -100,7 +92,7 @@ fn a_judge_matches_facts_by_meaning_where_words_do_not() {
         ],
         ..Faults::default()
     });
-    let out = evaluated(dir.path(), &refs(&with(&llm, &[])));
+    let out = judged(dir.path(), &llm, &[]);
     let v: Value = serde_json::from_str(&success(&out)).unwrap();
     assert_eq!(v["matching"], "judge");
     assert_eq!(v["matcher"]["source"], "built-in");
@@ -170,7 +162,7 @@ fn a_judge_giving_one_item_for_two_facts_fails_the_run() {
         match_first: true,
         ..Faults::default()
     });
-    let out = evaluated(dir.path(), &refs(&with(&llm, &[])));
+    let out = judged(dir.path(), &llm, &[]);
     let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(69), "{err}");
     assert!(out.stdout.is_empty());
@@ -190,10 +182,7 @@ fn redact_terms_keep_the_users_terms_off_the_judge() {
     std::fs::write(dir.path().join("terms.txt"), "# code names\nFalcon\n").unwrap();
     let llm = FakeLlm::start(Faults::default());
     // A loopback judge sees everything unless asked; the terms imply --redact.
-    let out = evaluated(
-        dir.path(),
-        &refs(&with(&llm, &["--redact-terms", "terms.txt"])),
-    );
+    let out = judged(dir.path(), &llm, &["--redact-terms", "terms.txt"]);
     let v: Value = serde_json::from_str(&success(&out)).unwrap();
     // The judge's reasoning has the real name back.
     let action = &v["results"][0]["matches"][2];
@@ -218,7 +207,7 @@ fn redact_terms_keep_the_users_terms_off_the_judge() {
     assert!(stderr_of(&out).contains("kept personal data off the judge"));
     // Without the flag, the loopback judge reads the name.
     let llm = FakeLlm::start(Faults::default());
-    success(&evaluated(dir.path(), &refs(&with(&llm, &[]))));
+    success(&judged(dir.path(), &llm, &[]));
     assert!(
         llm.seen()
             .iter()
@@ -231,21 +220,16 @@ fn bad_redact_terms_fail_before_the_judge_is_asked() {
     let dir = meeting();
     std::fs::write(dir.path().join("empty.txt"), "# nothing yet\n\n").unwrap();
     let llm = FakeLlm::start(Faults::default());
-    let out = evaluated(
+    let out = judged(
         dir.path(),
-        &refs(&with(&llm, &["--redact-terms", "terms.txt", "--no-redact"])),
+        &llm,
+        &["--redact-terms", "terms.txt", "--no-redact"],
     );
     assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
     assert!(stderr_of(&out).contains("contradict"));
-    let out = evaluated(
-        dir.path(),
-        &refs(&with(&llm, &["--redact-terms", "missing.txt"])),
-    );
+    let out = judged(dir.path(), &llm, &["--redact-terms", "missing.txt"]);
     assert_clean_failure(&out, 66, "missing.txt", "no such file");
-    let out = evaluated(
-        dir.path(),
-        &refs(&with(&llm, &["--redact-terms", "empty.txt"])),
-    );
+    let out = judged(dir.path(), &llm, &["--redact-terms", "empty.txt"]);
     assert_clean_failure(&out, 65, "empty.txt", "no terms");
     // Judge flags need a judge.
     let out = evaluated(dir.path(), &["--redact-terms", "empty.txt"]);
