@@ -67,7 +67,7 @@ fn markdown_has_front_matter_and_all_sections() {
     let md = success(&summarize(
         &llm,
         &input,
-        &["--include-transcript", "-l", "ko"],
+        &["--include-transcript", "-l", "de"],
     ));
     assert!(md.starts_with("---\n"), "{md}");
     let end = md[4..].find("\n---\n").unwrap() + 4;
@@ -75,7 +75,7 @@ fn markdown_has_front_matter_and_all_sections() {
     assert_eq!(front["title"].as_str(), Some("Weekly sync: budget & plans"));
     assert_eq!(front["llm_model"].as_str(), Some("test-model"));
     assert_eq!(front["stt_model"].as_str(), Some("tiny.en"));
-    assert_eq!(front["language"].as_str(), Some("ko"));
+    assert_eq!(front["language"].as_str(), Some("de"));
     assert_eq!(front["duration"].as_str(), Some("06:00"));
     assert!(front["date"].as_str().unwrap().len() == 10);
     assert!(front["tags"].as_sequence().is_some());
@@ -104,14 +104,35 @@ fn markdown_has_front_matter_and_all_sections() {
         md.contains("[01:00] Item 2: we talked about the budget"),
         "{md}"
     );
-    // The prompts asked for Korean minutes.
+    // The prompts asked for German minutes, naming the language plainly.
     let map = llm.seen().into_iter().find(|s| s.stage == "map").unwrap();
     assert!(
         map.body["messages"][0]["content"]
             .as_str()
             .unwrap()
-            .contains("Write all text in Korean")
+            .contains("Write all text in German (Deutsch).")
     );
+}
+
+#[test]
+fn minutes_asked_for_in_korean_and_answered_in_english_are_asked_again_then_flagged() {
+    let llm = FakeLlm::start(Faults::default());
+    let dir = scratch();
+    let input = planted_transcript(dir.path(), 1);
+    let out = summarize(&llm, &input, &["-l", "ko", "--no-correct"]);
+    let md = success(&out);
+    let seen = llm.seen();
+    let maps: Vec<_> = seen.iter().filter(|s| s.stage == "map").collect();
+    assert_eq!(maps.len(), 2, "the English answer is asked for once more");
+    let again = maps[1].body["messages"].as_array().unwrap().last().unwrap()["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        again.ends_with("Write every text value in Korean (한국어), not in another language."),
+        "{again}"
+    );
+    assert!(md.contains("not written in Korean (한국어)"), "{md}");
 }
 
 #[test]

@@ -405,18 +405,12 @@ impl SpeechSettings {
     }
 }
 
-/// "ko" → "Korean": what the prompts ask the model to write in.
+/// "ko" → "Korean (한국어)": what the prompts ask the model to write in.
 pub(crate) fn language_name(code: &str) -> Result<String> {
-    let id = whisper_rs::get_lang_id(code).ok_or_else(|| {
+    crate::summarize::language::prompt_name(code).ok_or_else(|| {
         Error::usage(format!("unknown language {code}"))
             .with_hint("use a code such as en, ko, ja, de")
-    })?;
-    let full = whisper_rs::get_lang_str_full(id).unwrap_or(code);
-    let mut chars = full.chars();
-    Ok(chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default())
+    })
 }
 
 pub(crate) fn config_dir() -> Option<PathBuf> {
@@ -471,6 +465,6 @@ mod tests {
         assert_eq!((o.language.as_str(), o.threads), ("ko", 3));
         assert!(stt_options(Some("klingon".into()), None, None, None, &cfg).is_err());
         assert!(stt_options(None, Some(0), None, None, &cfg).is_err());
-        assert_eq!(language_name("ko").unwrap(), "Korean");
+        assert_eq!(language_name("ko").unwrap(), "Korean (한국어)");
     }
 }

@@ -85,10 +85,7 @@ impl SuiteEvalSettings {
         let language = language
             .or_else(|| cfg.summary_language.clone())
             .map(|l| l.to_lowercase());
-        let language_name = match &language {
-            Some(code) => language_name(code)?,
-            None => "the language of the transcript".to_string(),
-        };
+        let language_name = language.as_deref().map(language_name).transpose()?;
         let (redact, redact_terms) = (redaction.resolve()?, redaction.redact_terms);
         let reach = |llm: Option<String>, model: Option<String>| LlmSettings {
             choice: LlmChoice {

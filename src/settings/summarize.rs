@@ -23,8 +23,8 @@ use crate::transcription::TranscriptionSettings;
 pub struct SummaryTuning {
     /// The language code of the minutes asked for, if any (front matter).
     pub language: Option<String>,
-    /// The language to write in, as a name the model understands ("Korean").
-    pub language_name: String,
+    /// How the prompts name the language asked for; `None`: the recording's.
+    pub language_name: Option<String>,
     pub correct: bool,
     pub chunk_tokens: Option<usize>,
     pub jobs: Option<usize>,
@@ -107,10 +107,7 @@ impl SummarizeSettings {
         let language = language
             .or_else(|| cfg.summary_language.clone())
             .map(|l| l.to_lowercase());
-        let language_name = match &language {
-            Some(code) => language_name(code)?,
-            None => "the language of the transcript".to_string(),
-        };
+        let language_name = language.as_deref().map(language_name).transpose()?;
         let jobs = jobs.or(cfg.jobs);
         llm_calls(jobs, retries)?;
         let chunk_tokens = chunk_tokens.or(cfg.chunk_tokens);

@@ -12,11 +12,14 @@ pub mod call;
 mod checks;
 pub mod chunk;
 pub mod correct;
+mod echo;
 pub mod evidence;
 mod examples;
+pub mod language;
 mod pipeline;
 pub mod prompts;
 pub mod schema;
+mod specifics;
 
 use serde::Serialize;
 
@@ -54,8 +57,9 @@ pub async fn run_transcript<L: crate::llm::Llm>(
 /// How to summarise, resolved once.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The language to write the minutes in, as a name the model understands ("Korean").
-    pub language: String,
+    /// The language asked for (`-l`), as the prompts name it ("Korean
+    /// (한국어)"); `None`: the recording's (see `language`).
+    pub language: Option<String>,
     pub correct: bool,
     pub glossary: String,
     /// Largest share of words a correction may change before it is rejected.
@@ -152,7 +156,7 @@ impl Options {
             overlap: _,
         } = self;
         format!(
-            "language={language}|correct={correct}|glossary={glossary:?}|max_correction={max_correction}|\
+            "language={language:?}|correct={correct}|glossary={glossary:?}|max_correction={max_correction}|\
              chunk_tokens={chunk_tokens}|reduce_tokens={reduce_tokens}|max_output_tokens={max_output_tokens}|\
              temperature={temperature}|seed={seed:?}|language_code={language_code:?}|redact={redact:?}|\
              keep_unverified={keep_unverified}|bounds={bounds:?}"
@@ -180,6 +184,8 @@ pub struct Report {
     pub names_dropped: usize,
     /// Action-item due dates removed as never said.
     pub dues_dropped: usize,
+    /// Texts removed because they repeat the prompts, not the meeting.
+    pub echoes_dropped: usize,
     /// Decisions, action items and open questions whose evidence was not
     /// found in the transcript (dropped, or kept and marked).
     pub unverified: usize,

@@ -9,6 +9,7 @@ use tokio::sync::{Semaphore, mpsc};
 use super::call::{Caller, Failure};
 use super::chunk::{Chunk, Chunker, TokenCounter};
 use super::correct::{Corrector, Verdict};
+use super::language::{self, Script};
 use super::prompts::PromptSet;
 use super::schema::{Minutes, bounded_schema, format_time};
 use super::{Event, Gap, Options, Report, StageCache};
@@ -31,7 +32,42 @@ struct Ctx<'a, L: Llm> {
     opts: &'a Options,
     counter: TokenCounter,
     duration: f64,
+    /// The recording's language, once the transcription has said it.
+    heard: std::sync::OnceLock<String>,
     on_event: &'a (dyn Fn(Event) + Send + Sync),
+}
+
+impl<L: Llm> Ctx<'_, L> {
+    /// The language code to write in for notes of `text`: the one asked
+    /// for, else the recording's, else the one `text` is plainly written in.
+    fn language_code(&self, text: &str) -> Option<String> {
+        self.opts
+            .language_code
+            .clone()
+            .or_else(|| self.heard.get().cloned())
+            .or_else(|| language::guess(text).map(str::to_string))
+    }
+
+    /// How the prompts name the language for notes of `text`, and the
+    /// script an answer in it is written in (where that tells it apart).
+    fn written(&self, text: &str) -> (String, Option<Script>) {
+        let code = self.language_code(text);
+        let name = self
+            .opts
+            .language
+            .clone()
+            .or_else(|| code.as_deref().and_then(language::prompt_name))
+            .unwrap_or_else(|| language::UNKNOWN.to_string());
+        (name, code.as_deref().and_then(language::script_of))
+    }
+
+    fn hear(&self, recording: &Result<Transcript>) {
+        if let Ok(t) = recording
+            && language::english_name(&t.language).is_some()
+        {
+            let _ = self.heard.set(t.language.clone());
+        }
+    }
 }
 
 fn schema(name: &'static str, opts: &Options) -> Schema {
@@ -86,17 +122,27 @@ pub async fn run<L: Llm>(
         opts: sent_opts,
         counter,
         duration: 0.0,
+        heard: std::sync::OnceLock::new(),
         on_event,
     };
     let mut chunker = Chunker::new(counter, opts.chunk_tokens);
     let mut report = Report::default();
     let mut results: Vec<ChunkResult> = Vec::new();
+    // The transcription's outcome, once it has come: its language names the
+    // language of the notes of every chunk sent after it.
+    let mut recording = std::pin::pin!(recording);
+    let mut heard: Option<Result<Transcript>> = None;
     {
         let mut pending = FuturesUnordered::new();
         // Chunks waiting for the transcription to end (when not overlapping).
         let mut held = Vec::new();
         loop {
             tokio::select! {
+                biased;
+                r = &mut recording, if heard.is_none() => {
+                    ctx.hear(&r);
+                    heard = Some(r);
+                }
                 next = segments.recv() => match next {
                     Some(mut segment) => {
                         if let Some(r) = redactor.as_mut() {
@@ -119,6 +165,15 @@ pub async fn run<L: Llm>(
             on_event(Event::ChunkReady { index: chunk.index });
             held.push(chunk);
         }
+        if heard.is_none() && !held.is_empty() {
+            let r = (&mut recording).await;
+            ctx.hear(&r);
+            heard = Some(r);
+        }
+        heard = match heard {
+            Some(Err(e)) => return Err(e),
+            other => other,
+        };
         for chunk in held {
             pending.push(process_chunk(&ctx, chunk));
         }
@@ -126,7 +181,10 @@ pub async fn run<L: Llm>(
             results.push(done?);
         }
     }
-    let recording = recording.await?;
+    let recording = match heard {
+        Some(r) => r?,
+        None => recording.await?,
+    };
     ctx.duration = recording.duration;
     results.sort_by_key(|r| r.index);
     report.chunks = results.len();
@@ -224,6 +282,7 @@ pub async fn run<L: Llm>(
     super::checks::check(
         &mut minutes,
         &transcript,
+        prompts,
         opts,
         &recording,
         &mut report,
@@ -356,11 +415,13 @@ async fn process_chunk<L: Llm>(ctx: &Ctx<'_, L>, mut chunk: Chunk) -> Result<Chu
         };
         store(ctx.cache, &correct_key, &entry);
     }
-    let map_key = cache_key(ctx, Stage::Map, &ctx.opts.language, &chunk.segments);
+    let text: Vec<&str> = chunk.segments.iter().map(|s| s.text.as_str()).collect();
+    let written = ctx.written(&text.join(" "));
+    let map_key = cache_key(ctx, Stage::Map, &written.0, &chunk.segments);
     let outcome = match cached::<Vec<Notes>>(ctx.cache, &map_key) {
         Some(notes) => Ok(notes),
         None => {
-            let outcome = map_chunk(ctx, &chunk, 0).await?;
+            let outcome = map_chunk(ctx, &chunk, 0, &written).await?;
             if let Ok(notes) = &outcome {
                 store(ctx.cache, &map_key, notes);
             }
@@ -398,11 +459,12 @@ async fn map_chunk<L: Llm>(
     ctx: &Ctx<'_, L>,
     chunk: &Chunk,
     depth: usize,
+    written: &Written,
 ) -> Result<std::result::Result<Vec<Notes>, Gap>> {
     let timed = chunk.segments.iter().any(|s| s.end > 0.0);
     let (start, end) = (chunk.start(), chunk.end());
     let vars = [
-        ("language", ctx.opts.language.as_str()),
+        ("language", written.0.as_str()),
         ("part", &chunk.index.to_string()),
         ("start", &format_time(start)),
         ("end", &format_time(end)),
@@ -411,16 +473,7 @@ async fn map_chunk<L: Llm>(
     let messages = ctx.prompts.render(Stage::Map, &vars);
     let budget = (ctx.opts.max_output_tokens / 2).max(512);
     let gap = |reason: String| Gap { start, end, reason };
-    match ctx
-        .caller
-        .json::<Minutes>(
-            Stage::Map,
-            messages,
-            schema("chunk_notes", ctx.opts),
-            budget,
-        )
-        .await
-    {
+    match ask_minutes(ctx, Stage::Map, messages, "chunk_notes", budget, written).await {
         Ok(Ok(minutes)) => Ok(Ok(vec![Notes {
             start,
             end,
@@ -431,7 +484,7 @@ async fn map_chunk<L: Llm>(
         {
             let mut out = Vec::new();
             for part in chunk.halves() {
-                match Box::pin(map_chunk(ctx, &part, depth + 1)).await? {
+                match Box::pin(map_chunk(ctx, &part, depth + 1, written)).await? {
                     Ok(notes) => out.extend(notes),
                     Err(g) => return Ok(Err(g)),
                 }
@@ -441,5 +494,44 @@ async fn map_chunk<L: Llm>(
         Ok(Err(failure)) => Ok(Err(gap(failure.to_string()))),
         Err(e) if e.kind() == ErrorKind::Unavailable => Ok(Err(gap(e.message().to_string()))),
         Err(e) => Err(e),
+    }
+}
+
+/// How the prompts name the language to write in, and its script.
+type Written = (String, Option<Script>);
+
+/// Asks for minutes (notes of a part, merged notes, the minutes). An answer
+/// in another script than the language's (a Korean meeting summarised in
+/// English) is asked for once more, with the language said again last; the
+/// second answer is kept whatever its language (the checks flag it).
+async fn ask_minutes<L: Llm>(
+    ctx: &Ctx<'_, L>,
+    stage: Stage,
+    mut messages: super::prompts::Messages,
+    name: &'static str,
+    budget: u32,
+    written: &Written,
+) -> Result<std::result::Result<Minutes, Failure>> {
+    let ask = |messages| {
+        ctx.caller
+            .json::<Minutes>(stage, messages, schema(name, ctx.opts), budget)
+    };
+    let first = ask(messages.clone()).await?;
+    match (first, written.1) {
+        (Ok(minutes), Some(script))
+            if !language::written_in(&language::prose(&minutes), script) =>
+        {
+            tracing::info!(
+                "{} answer not in {}; asking once more",
+                stage.name(),
+                written.0
+            );
+            messages.user.push_str(&format!(
+                "\n\nWrite every text value in {}, not in another language.",
+                written.0
+            ));
+            Ok(Ok(ask(messages).await?.unwrap_or(minutes)))
+        }
+        (first, _) => Ok(first),
     }
 }

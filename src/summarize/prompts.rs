@@ -191,6 +191,30 @@ impl PromptSet {
         }
     }
 
+    /// Every text of the set a model might copy back into the minutes:
+    /// the instructions, the templates (placeholders cut out) and the
+    /// examples' inputs and answers.
+    pub fn scaffolding(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (_, p) in &self.prompts {
+            for template in [&p.system, &p.user] {
+                out.extend(
+                    template
+                        .split("{{")
+                        .map(|part| match part.split_once("}}") {
+                            Some((_, rest)) => rest.to_string(),
+                            None => part.to_string(),
+                        }),
+                );
+            }
+            for e in &p.examples {
+                out.extend(e.vars().into_iter().map(|(_, v)| v));
+                strings(&e.output, &mut out);
+            }
+        }
+        out
+    }
+
     fn stage(&self, stage: Stage) -> &Prompt {
         &self
             .prompts
@@ -257,6 +281,16 @@ pub fn fill(template: &str, vars: &[(&str, &str)]) -> String {
     out
 }
 
+/// Every string in a JSON value.
+fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(a) => a.iter().for_each(|v| strings(v, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|v| strings(v, out)),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,7 +300,7 @@ mod tests {
         let set = PromptSet::load(None, None).unwrap();
         assert_eq!(set.name, "default");
         assert_eq!(set.hash.len(), 12);
-        assert!(set.versions.contains("map@2"));
+        assert!(set.versions.contains("map@3"));
         let super::Messages { system, user, .. } = set.render(
             Stage::Map,
             &[("language", "Korean"), ("transcript", "{{language}} x")],

@@ -3,12 +3,13 @@
 //! pipeline because the two fail differently: a chunk's failure is a gap
 //! in the minutes, a merge's failure leaves no minutes at all.
 
-use super::{Ctx, Notes, schema};
+use super::{Ctx, Notes, ask_minutes};
 use crate::error::{Error, ErrorKind, Result};
 use crate::llm::{Llm, Stage};
 use crate::summarize::Event;
 use crate::summarize::Report;
 use crate::summarize::call::Failure;
+use crate::summarize::language;
 use crate::summarize::schema::{Minutes, format_time};
 
 /// Merges groups of notes until all of them fit one reduce call of `budget`
@@ -101,15 +102,17 @@ pub(super) async fn call_merge<L: Llm>(
     stage: Stage,
     notes: &[Notes],
 ) -> Result<std::result::Result<Minutes, Failure>> {
-    let notes: Vec<String> = notes.iter().map(Notes::render).collect();
-    let notes = notes.join("\n");
     let duration = if ctx.duration > 0.0 {
         format_time(ctx.duration)
     } else {
         "unknown".into()
     };
+    let text: Vec<String> = notes.iter().map(|n| language::prose(&n.minutes)).collect();
+    let written = ctx.written(&text.join(" "));
+    let notes: Vec<String> = notes.iter().map(Notes::render).collect();
+    let notes = notes.join("\n");
     let vars = [
-        ("language", ctx.opts.language.as_str()),
+        ("language", written.0.as_str()),
         ("notes", notes.as_str()),
         ("duration", duration.as_str()),
     ];
@@ -119,12 +122,6 @@ pub(super) async fn call_merge<L: Llm>(
     } else {
         "merged_notes"
     };
-    ctx.caller
-        .json::<Minutes>(
-            stage,
-            messages,
-            schema(name, ctx.opts),
-            ctx.opts.max_output_tokens / 2,
-        )
-        .await
+    let budget = ctx.opts.max_output_tokens / 2;
+    ask_minutes(ctx, stage, messages, name, budget, &written).await
 }
