@@ -125,7 +125,11 @@ fn an_item_that_adds_a_date_is_dropped_and_a_faithful_one_stays() {
     assert_eq!(m.decisions[0].decision, "출시일은 다음 달 15일이다.");
     assert_eq!(m.action_items.len(), 1, "the segment quoted backs 2.4");
     assert_eq!(out.dropped.len(), 1);
-    assert!(out.dropped[0].contains("(10, October)"), "{:?}", out.dropped);
+    assert!(
+        out.dropped[0].contains("(10, October)"),
+        "{:?}",
+        out.dropped
+    );
 }
 
 #[test]
