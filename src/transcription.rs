@@ -179,7 +179,7 @@ impl<'a> Transcriber<'a> {
         }
         match self.settings.speakers {
             // Off means no labels, also on a transcript saved with them.
-            SpeakerMode::Off => t.segments.iter_mut().for_each(|s| s.speaker = None),
+            SpeakerMode::Off => t.segments.iter_mut().for_each(|s| s.label(None)),
             _ => speakers::rename(&mut t.segments, &self.settings.speaker_names),
         }
         if !streamed {
@@ -299,13 +299,7 @@ impl<'a> Transcriber<'a> {
             wall,
             outcome.duration / wall.max(1e-9)
         ));
-        let segments = self.label(
-            input,
-            segments,
-            &outcome.words,
-            stream.channel_levels(),
-            embedder,
-        );
+        let segments = self.label(input, segments, stream.channel_levels(), embedder);
         let transcript = Transcript {
             source: input.display().to_string(),
             model: engine.name().to_string(),
@@ -325,7 +319,6 @@ impl Transcriber<'_> {
         &self,
         input: &Path,
         mut segments: Vec<Segment>,
-        words: &[Vec<crate::transcript::Word>],
         levels: Option<crate::media::levels::ChannelLevels>,
         embedder: Option<Embedder>,
     ) -> Vec<Segment> {
@@ -354,7 +347,7 @@ impl Transcriber<'_> {
             SpeakerMode::Count(n) => Some(n),
             _ => None,
         };
-        let (mut segments, found) = diarize::label_by_voice(segments, words, &windows, count);
+        let (mut segments, found) = diarize::label_by_voice(segments, &windows, count);
         self.printer.status(format!(
             "{}: {} told apart by voice ({} windows, {:.1} s after transcription)",
             input.display(),

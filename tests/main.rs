@@ -5,6 +5,7 @@ mod common;
 
 mod batch;
 mod cli;
+mod conversation;
 mod der;
 mod eval;
 mod eval_calibrate;

@@ -399,6 +399,7 @@ mod tests {
             end: start + 4.0,
             text: text.into(),
             speaker: None,
+            words: Vec::new(),
         };
         let segments = [line(0.0, "Hello."), line(4.0, "Let's ship it.")];
         let md = markdown(&m, &provenance(), &Report::default(), Some(&segments));

@@ -273,6 +273,7 @@ mod tests {
             end: 1.0,
             text: "- not an item".into(),
             speaker: None,
+            words: Vec::new(),
         }];
         let doc = render(&m, &p, &Report::default(), Some(&segments));
         let read = markdown(&doc);

@@ -31,14 +31,12 @@ const MAX_UNITS: usize = 3000;
 /// windows' noise, not a turn.
 const MIN_TURN: f64 = 1.0;
 
-/// Labels segments `S1`, `S2`, … by voice, splitting a segment at the word
-/// nearest a change of speaker inside it (`words[i]` are segment i's words,
-/// when known). Returns the segments and the number of speakers labelled
+/// Labels segments `S1`, `S2`, … (and their words) by voice, splitting a
+/// segment at the word nearest a change of speaker inside it. Returns the segments and the number of speakers labelled
 /// (0, and the segments as they were, when there is one voice or nothing
 /// to compare).
 pub fn label_by_voice(
     segments: Vec<Segment>,
-    words: &[Vec<Word>],
     windows: &[Window],
     count: Option<usize>,
 ) -> (Vec<Segment>, usize) {
@@ -96,13 +94,8 @@ pub fn label_by_voice(
         }
     }
     let mut pieces: Vec<(Segment, Option<usize>)> = Vec::with_capacity(segments.len());
-    for (i, segment) in segments.into_iter().enumerate() {
-        split(
-            segment,
-            words.get(i).map_or(&[][..], Vec::as_slice),
-            &voices[i],
-            &mut pieces,
-        );
+    for (segment, voices) in segments.into_iter().zip(&voices) {
+        split(segment, voices, &mut pieces);
     }
     let chosen: Vec<Option<usize>> = pieces.iter().map(|p| p.1).collect();
     let mut segments: Vec<Segment> = pieces.into_iter().map(|p| p.0).collect();
@@ -119,9 +112,10 @@ pub fn label_by_voice(
         return (segments, 0);
     }
     for (segment, g) in segments.iter_mut().zip(&filled) {
-        segment.speaker = g
-            .and_then(|g| order.iter().position(|o| *o == g))
-            .map(|i| format!("S{}", i + 1));
+        segment.label(
+            g.and_then(|g| order.iter().position(|o| *o == g))
+                .map(|i| format!("S{}", i + 1)),
+        );
     }
     (segments, order.len())
 }
@@ -129,12 +123,8 @@ pub fn label_by_voice(
 /// Pushes `segment` onto `out` with its voice: whole, with the voice
 /// holding most of its windows, or in pieces at the words where the voice
 /// changes for at least [`MIN_TURN`] on each side.
-fn split(
-    segment: Segment,
-    words: &[Word],
-    voices: &[(f64, usize)],
-    out: &mut Vec<(Segment, Option<usize>)>,
-) {
+fn split(segment: Segment, voices: &[(f64, usize)], out: &mut Vec<(Segment, Option<usize>)>) {
+    let words = segment.words.as_slice();
     let majority = majority(voices);
     let several = voices.iter().any(|v| Some(v.1) != majority);
     if !several || words.len() < 2 {
@@ -187,9 +177,11 @@ fn split(
         }
     }
     if runs.len() < 2 {
-        out.push((segment, runs.first().and_then(|r| r.1).or(majority)));
+        let voice = runs.first().and_then(|r| r.1).or(majority);
+        out.push((segment, voice));
         return;
     }
+    let mut pieces = Vec::with_capacity(runs.len());
     for (r, (first, voice)) in runs.iter().enumerate() {
         let last = runs.get(r + 1).map_or(words.len(), |n| n.0);
         let text: String = words[*first..last]
@@ -206,16 +198,18 @@ fn split(
         } else {
             words[last - 1].end.max(start)
         };
-        out.push((
+        pieces.push((
             Segment {
                 start,
                 end,
                 text: text.trim().to_string(),
                 speaker: None,
+                words: words[*first..last].to_vec(),
             },
             *voice,
         ));
     }
+    out.extend(pieces);
 }
 
 /// The voice of most windows.
@@ -269,6 +263,7 @@ mod tests {
             end,
             text: "words".into(),
             speaker: None,
+            words: Vec::new(),
         }
     }
 
@@ -292,7 +287,7 @@ mod tests {
             .chain([4.0, 4.8, 5.6].iter().map(|t| window(*t, 1)))
             .chain([9.0, 9.8, 10.6].iter().map(|t| window(*t, 0)))
             .collect();
-        let (segs, found) = label_by_voice(segs, &[], &windows, None);
+        let (segs, found) = label_by_voice(segs, &windows, None);
         assert_eq!(found, 2);
         let labels: Vec<_> = segs.iter().map(|s| s.speaker.as_deref()).collect();
         // The short segment without windows takes its nearest neighbour's voice.
@@ -306,7 +301,7 @@ mod tests {
             .iter()
             .map(|t| window(*t, 0))
             .collect();
-        let (segs, found) = label_by_voice(segs, &[], &windows, Some(1));
+        let (segs, found) = label_by_voice(segs, &windows, Some(1));
         assert_eq!(found, 0);
         assert!(segs.iter().all(|s| s.speaker.is_none()));
     }
@@ -316,6 +311,8 @@ mod tests {
             start,
             end: start + 0.4,
             text: text.into(),
+            probability: 0.9,
+            speaker: None,
         }
     }
 
@@ -323,7 +320,10 @@ mod tests {
     fn a_segment_spanning_a_change_of_speaker_is_split_at_the_word() {
         // One 8 s segment: voice 0 until 4 s, then voice 1; a stray
         // window of voice 1 at 1.6 s is too short to be a turn.
-        let segs = vec![seg(0.0, 8.0), seg(8.5, 12.0)];
+        let mut segs = vec![seg(0.0, 8.0), seg(8.5, 12.0)];
+        segs[0].words = (0..16)
+            .map(|i| word(i as f64 * 0.5, &format!(" w{i}")))
+            .collect();
         let windows: Vec<Window> = [
             (0.0, 0),
             (0.8, 1),
@@ -338,10 +338,7 @@ mod tests {
         .map(|(t, v)| window(*t, *v))
         .chain([8.5, 9.3, 10.1].iter().map(|t| window(*t, 0)))
         .collect();
-        let words: Vec<Word> = (0..16)
-            .map(|i| word(i as f64 * 0.5, &format!(" w{i}")))
-            .collect();
-        let (segs, found) = label_by_voice(segs, &[words, Vec::new()], &windows, Some(2));
+        let (segs, found) = label_by_voice(segs, &windows, Some(2));
         assert_eq!(found, 2);
         let got: Vec<_> = segs
             .iter()
@@ -358,5 +355,14 @@ mod tests {
         assert_eq!((got[1].0, got[1].2), (4.0, "S2"), "{got:?}");
         assert!(got[1].1.starts_with("w8"), "{got:?}");
         assert_eq!(got[2].2, "S1");
+        // Each piece keeps its own words, labelled with its speaker.
+        assert_eq!(segs[1].words.len(), 8, "{:?}", segs[1].words);
+        assert_eq!(segs[1].words[0].text, " w8");
+        assert!(
+            segs[1]
+                .words
+                .iter()
+                .all(|w| w.speaker.as_deref() == Some("S2"))
+        );
     }
 }

@@ -142,12 +142,12 @@ pub fn label_by_channels(
         return 0;
     }
     for (s, d) in segments.iter_mut().zip(&dominant) {
-        s.speaker = d.and_then(|(channel, _)| {
+        s.label(d.and_then(|(channel, _)| {
             order
                 .iter()
                 .position(|c| *c == channel)
                 .map(|i| format!("S{}", i + 1))
-        });
+        }));
     }
     order.len()
 }
@@ -184,7 +184,7 @@ pub fn rename(segments: &mut [Segment], names: &[(String, String)]) {
         if let Some(who) = &s.speaker
             && let Some((_, name)) = names.iter().find(|(label, _)| label == who)
         {
-            s.speaker = Some(name.clone());
+            s.label(Some(name.clone()));
         }
     }
 }
@@ -199,6 +199,7 @@ mod tests {
             end,
             text: "words".into(),
             speaker: None,
+            words: Vec::new(),
         }
     }
 

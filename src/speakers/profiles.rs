@@ -281,7 +281,7 @@ pub fn name_voices(
     }
     for s in segments.iter_mut() {
         if let Some(p) = group_of(s).and_then(|g| named[g]) {
-            s.speaker = Some(profiles[p].name.clone());
+            s.label(Some(profiles[p].name.clone()));
         }
     }
     (0..groups.len())
@@ -326,6 +326,7 @@ mod tests {
             end,
             text: "words".into(),
             speaker: label.map(str::to_string),
+            words: Vec::new(),
         }
     }
 

@@ -38,7 +38,11 @@ pub fn voiced_frames(samples: &[f32]) -> Vec<bool> {
 
 /// Sample ranges `[start, end)` to keep: voice, padded, with short gaps filled.
 pub fn keep_ranges(samples: &[f32]) -> Vec<(usize, usize)> {
-    let flags = voiced_frames(samples);
+    keep_ranges_of(&voiced_frames(samples), samples.len())
+}
+
+/// [`keep_ranges`] from frame flags already computed for `len` samples.
+pub fn keep_ranges_of(flags: &[bool], len: usize) -> Vec<(usize, usize)> {
     let (pad, min_gap) = (frames(PAD), frames(MIN_GAP));
     let n = flags.len();
     let mut keep = vec![false; n];
@@ -65,10 +69,34 @@ pub fn keep_ranges(samples: &[f32]) -> Vec<(usize, usize)> {
     }
     ranges
         .into_iter()
-        .map(|(a, b)| (a * FRAME, (b * FRAME).min(samples.len())))
+        .map(|(a, b)| (a * FRAME, (b * FRAME).min(len)))
         .filter(|(a, b)| b > a)
         .collect()
 }
+
+/// The voiced part of `[start, end]` (seconds from the first flag): from
+/// the first voiced frame in it to the end of the last, widened by
+/// [`EDGE`] on each side but never past the span; `None` when no frame in it
+/// is voice. Recogniser segments run over the pauses around speech; this is
+/// where the voice in them starts and stops.
+pub fn voiced_span(flags: &[bool], start: f64, end: f64) -> Option<(f64, f64)> {
+    let frame = FRAME as f64 / f64::from(SAMPLE_RATE);
+    let first = ((start / frame).floor().max(0.0) as usize).min(flags.len());
+    let last = ((end / frame).ceil().max(0.0) as usize).min(flags.len());
+    let inside = flags.get(first..last)?;
+    let a = inside.iter().position(|v| *v)?;
+    let b = inside.iter().rposition(|v| *v)?;
+    let voice_start = (first + a) as f64 * frame - EDGE;
+    let voice_end = (first + b + 1) as f64 * frame + EDGE;
+    Some((
+        start.max(voice_start),
+        end.min(voice_end).max(start.max(voice_start)),
+    ))
+}
+
+/// Kept on each side of the voice a span is trimmed to: the detector's
+/// frames are 16 ms and word onsets are quiet.
+const EDGE: f64 = 0.1;
 
 /// Where each kept piece sits in the original and in the joined audio.
 #[derive(Debug, Clone)]
@@ -137,6 +165,19 @@ mod tests {
     fn silence_is_dropped_entirely() {
         let silence = vec![0.0f32; SAMPLE_RATE as usize * 90];
         assert!(keep_ranges(&silence).is_empty());
+    }
+
+    #[test]
+    fn a_span_is_trimmed_to_the_voice_inside_it() {
+        let frame = FRAME as f64 / f64::from(SAMPLE_RATE);
+        // Voice in frames 100..200 (1.6 s to 3.2 s) of 400.
+        let flags: Vec<bool> = (0..400).map(|i| (100..200).contains(&i)).collect();
+        let (a, b) = voiced_span(&flags, 0.0, 6.0).unwrap();
+        assert!((a - (100.0 * frame - EDGE)).abs() < 1e-9, "{a}");
+        assert!((b - (200.0 * frame + EDGE)).abs() < 1e-9, "{b}");
+        // A span inside the voice stays as it is; one over silence has none.
+        assert_eq!(voiced_span(&flags, 2.0, 3.0), Some((2.0, 3.0)));
+        assert_eq!(voiced_span(&flags, 4.0, 6.0), None);
     }
 
     #[test]

@@ -53,10 +53,6 @@ pub struct Outcome {
     pub language: String,
     /// Seconds of audio read.
     pub duration: f64,
-    /// The words of each segment handed on, in the same order, with
-    /// whisper's token times: where a segment may be split when the
-    /// speaker changes inside it.
-    pub words: Vec<Vec<Word>>,
 }
 
 impl WhisperEngine {
@@ -120,7 +116,6 @@ impl WhisperEngine {
             "en".to_string()
         };
         let mut buffer: Vec<f32> = Vec::new();
-        let mut words: Vec<Vec<Word>> = Vec::new();
         let mut offset = 0usize; // samples before `buffer`
         let block = BLOCK_SECONDS * SAMPLE_RATE as usize;
         let mut ended = false;
@@ -143,7 +138,7 @@ impl WhisperEngine {
                 language: &language,
             };
             let (detected, go_on) =
-                self.run_block(&mut state, part, opts, on_segment, &on_progress, &mut words)?;
+                self.run_block(&mut state, part, opts, on_segment, &on_progress)?;
             if language == "auto"
                 && let Some(lang) = detected
             {
@@ -164,13 +159,11 @@ impl WhisperEngine {
         Ok(Outcome {
             language,
             duration: offset as f64 / f64::from(SAMPLE_RATE),
-            words,
         })
     }
 
     /// Transcribes one block; returns the language whisper detected, if any,
-    /// and whether the consumer wants more. The words of each segment
-    /// handed on are added to `words`.
+    /// and whether the consumer wants more.
     fn run_block(
         &self,
         state: &mut WhisperState,
@@ -178,14 +171,14 @@ impl WhisperEngine {
         opts: &SttOptions,
         on_segment: &mut dyn FnMut(Segment) -> bool,
         on_progress: &Progress,
-        words: &mut Vec<Vec<Word>>,
     ) -> Result<(Option<String>, bool)> {
         let Block {
             samples: block,
             offset,
             language,
         } = block;
-        let ranges = vad::keep_ranges(block);
+        let flags = vad::voiced_frames(block);
+        let ranges = vad::keep_ranges_of(&flags, block.len());
         if ranges.is_empty() {
             return Ok((None, true));
         }
@@ -234,13 +227,23 @@ impl WhisperEngine {
                 );
                 continue;
             }
-            let (start, end) = (base + start, base + end);
-            words.push(self.words_of(&segment, &map, base));
+            // Times where the voice is, not where whisper's window edges fell.
+            let (start, end) = vad::voiced_span(&flags, start, end).unwrap_or((start, end));
+            let words = self
+                .words_of(&segment, &map)
+                .into_iter()
+                .map(|w| Word {
+                    start: round_ms(base + w.start.clamp(start, end)),
+                    end: round_ms(base + w.end.clamp(start, end)),
+                    ..w
+                })
+                .collect();
             go_on &= on_segment(Segment {
-                start: round_ms(start),
-                end: round_ms(end),
+                start: round_ms(base + start),
+                end: round_ms(base + end),
                 text: text.trim().to_string(),
                 speaker: None,
+                words,
             });
         }
         Ok((detected, go_on))
@@ -248,17 +251,14 @@ impl WhisperEngine {
 }
 
 impl WhisperEngine {
-    /// A segment's words with their times in the recording: tokens grouped
+    /// A segment's words with their times in the block: tokens grouped
     /// into words at the ones that start with a space, special tokens left
-    /// out, bytes joined before decoding (a Hangul syllable may span tokens).
-    fn words_of(
-        &self,
-        segment: &whisper_rs::WhisperSegment,
-        map: &TimeMap,
-        base: f64,
-    ) -> Vec<Word> {
+    /// out, bytes joined before decoding (a Hangul syllable may span
+    /// tokens); a word's probability is the mean of its tokens'.
+    fn words_of(&self, segment: &whisper_rs::WhisperSegment, map: &TimeMap) -> Vec<Word> {
         let eot = self.ctx.token_eot();
-        let mut out: Vec<(f64, f64, Vec<u8>)> = Vec::new();
+        // (start, end, bytes, sum of token probabilities, tokens)
+        let mut out: Vec<(f64, f64, Vec<u8>, f32, u32)> = Vec::new();
         for i in 0..segment.n_tokens() {
             let Some(token) = segment.get_token(i) else {
                 continue;
@@ -275,15 +275,19 @@ impl WhisperEngine {
                 Some(word) if !bytes.starts_with(b" ") => {
                     word.1 = word.1.max(t1);
                     word.2.extend_from_slice(bytes);
+                    word.3 += data.p;
+                    word.4 += 1;
                 }
-                _ => out.push((t0, t1, bytes.to_vec())),
+                _ => out.push((t0, t1, bytes.to_vec(), data.p, 1)),
             }
         }
         out.into_iter()
-            .map(|(t0, t1, bytes)| Word {
-                start: round_ms(base + t0),
-                end: round_ms(base + t1.max(t0)),
+            .map(|(t0, t1, bytes, p, n)| Word {
                 text: String::from_utf8_lossy(&bytes).into_owned(),
+                start: t0,
+                end: t1.max(t0),
+                probability: (p / n as f32 * 1000.0).round() / 1000.0,
+                speaker: None,
             })
             .collect()
     }

@@ -143,6 +143,7 @@ impl Chunker {
                     end: b,
                     text: w.join(" "),
                     speaker: None,
+                    words: Vec::new(),
                 }
             })
             .collect()
@@ -159,6 +160,7 @@ mod tests {
             end: i as f64 + 1.0,
             text: text.into(),
             speaker: None,
+            words: Vec::new(),
         }
     }
 
@@ -192,6 +194,7 @@ mod tests {
             end: 300.0,
             text: text.join(" "),
             speaker: None,
+            words: Vec::new(),
         });
         chunks.extend(c.finish());
         let joined: Vec<String> = chunks

@@ -172,6 +172,7 @@ mod tests {
             end: 1.0,
             text: text.into(),
             speaker: None,
+            words: Vec::new(),
         }
     }
 

@@ -336,6 +336,7 @@ mod tests {
             end: start + 4.0,
             text: text.into(),
             speaker: None,
+            words: Vec::new(),
         }
     }
 

@@ -20,15 +20,27 @@ pub struct Segment {
     /// Who spoke (`S1`, `S2`, … or a name), when speakers are labelled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speaker: Option<String>,
+    /// The segment's words with their own times, when the recogniser gave
+    /// them (transcripts read from other tools' files have none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub words: Vec<Word>,
 }
 
 /// A recognised word (with the space before it, as the recogniser writes
-/// it) and when it was said.
-#[derive(Debug, Clone, PartialEq)]
+/// it, so a segment's words joined give its text) and when it was said.
+/// JSON names the fields as faster-whisper and OpenAI's `verbose_json` do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Word {
+    #[serde(rename = "word")]
+    pub text: String,
     pub start: f64,
     pub end: f64,
-    pub text: String,
+    /// The recogniser's confidence: the mean probability of the word's tokens.
+    #[serde(default)]
+    pub probability: f32,
+    /// Who said it, when speakers are labelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -45,6 +57,16 @@ pub struct Transcript {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<jiff::civil::Date>,
     pub segments: Vec<Segment>,
+}
+
+impl Segment {
+    /// Says who spoke the segment, and so each of its words.
+    pub fn label(&mut self, who: Option<String>) {
+        for w in &mut self.words {
+            w.speaker.clone_from(&who);
+        }
+        self.speaker = who;
+    }
 }
 
 impl Transcript {
@@ -185,12 +207,14 @@ mod tests {
                     end: 1.5,
                     text: " Hello there.".into(),
                     speaker: None,
+                    words: Vec::new(),
                 },
                 Segment {
                     start: 3723.25,
                     end: 3725.5,
                     text: " a --> b\n\nc".into(),
                     speaker: None,
+                    words: Vec::new(),
                 },
             ],
         }

@@ -114,6 +114,7 @@ fn cues(text: &str) -> std::result::Result<Transcript, String> {
             end: end.max(start),
             text: body.join(" "),
             speaker: None,
+            words: Vec::new(),
         });
     }
     if t.segments.is_empty() {
@@ -141,12 +142,14 @@ fn plain(text: &str) -> Transcript {
                 end: start,
                 text: rest.to_string(),
                 speaker: None,
+                words: Vec::new(),
             }),
             None => t.segments.push(Segment {
                 start: 0.0,
                 end: 0.0,
                 text: line.to_string(),
                 speaker: None,
+                words: Vec::new(),
             }),
         }
     }
@@ -186,12 +189,14 @@ mod tests {
                     end: 1.5,
                     text: "Hello.".into(),
                     speaker: None,
+                    words: Vec::new(),
                 },
                 Segment {
                     start: 2.0,
                     end: 4.25,
                     text: "Second line.".into(),
                     speaker: None,
+                    words: Vec::new(),
                 },
             ],
         };

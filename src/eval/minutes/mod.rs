@@ -263,6 +263,7 @@ mod tests {
             end: start + 5.0,
             text: text.into(),
             speaker: None,
+            words: Vec::new(),
         }
     }
 

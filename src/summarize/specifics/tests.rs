@@ -82,6 +82,7 @@ fn segments() -> Vec<Segment> {
         end: 1.0,
         text: text.into(),
         speaker: None,
+        words: Vec::new(),
     };
     vec![
         seg("출시 일정을 다음 달 십오일로 확정하려고 합니다."),
