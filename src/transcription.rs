@@ -199,7 +199,7 @@ impl<'a> Transcriber<'a> {
             None => crate::hash::file(input)?,
         };
         Ok(Some(crate::hash::parts(&[
-            "transcript-v2",
+            "transcript-v3",
             &audio,
             &model.key(),
             &self.settings.stt.key(),
