@@ -13,8 +13,8 @@ mkdir -p "$B/voices"
 M=$B/ggml-tiny.en.bin
 cargo build --release --quiet
 [ -f "$M" ] || target/release/minutes -q models import .cache/assets/ct2-tiny.en -o "$M"
-[ -f "$B/voices/speakers-ge2e.safetensors" ] ||
-  target/release/minutes -q models import .cache/assets/resemblyzer-pretrained.pt -o "$B/voices/speakers-ge2e.safetensors"
+[ -f "$B/voices/speakers-campplus.safetensors" ] ||
+  target/release/minutes -q models import .cache/assets/campplus_cn_en_common.pt -o "$B/voices/speakers-campplus.safetensors"
 # The call's turns, from the clips it is made of: reader, JFK, reader, JFK.
 r=$(soxi -D fixtures/gen/librivox.wav); j=$(soxi -D fixtures/gen/jfk.wav)
 python3 - "$r" "$j" > "$B/call-stereo.rttm" <<'PY'

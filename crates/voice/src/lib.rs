@@ -1,17 +1,22 @@
 //! The number crunching behind speaker labels, in a crate of its own so it
-//! is compiled with optimisations even in test builds (an unoptimised LSTM
+//! is compiled with optimisations even in test builds (an unoptimised network
 //! is dozens of times slower).
 //!
-//! - [`mel`]: Slaney mel filterbanks (Whisper's and the speaker encoder's)
-//!   and the power mel spectrogram the speaker encoder reads.
-//! - [`encoder`]: Resemblyzer's GE2E speaker encoder (3-layer LSTM → linear
-//!   → ReLU → unit vector), run on batches of 1.6 s windows so every step is
-//!   a matrix-matrix product.
+//! - [`mel`]: the Slaney mel filterbank Whisper model files carry.
+//! - [`encoder`]: speaker embeddings and their similarity.
+//! - [`fbank`] and [`campplus`]: Kaldi log mel filterbanks and the CAM++
+//!   speaker encoder (a residual 2-D front end and densely connected TDNN
+//!   layers with context-aware masks) on 1.5 s windows.
+//! - [`count`]: how many voices, from the eigengap of a pruned similarity
+//!   graph.
 //! - [`cluster`]: average-linkage clustering of mean-centred embeddings,
-//!   cut at a distance or at a number of speakers.
+//!   cut at that number or at a number of speakers asked for.
 //!
 //! Nothing here reads files or knows about transcripts.
 
+pub mod campplus;
 pub mod cluster;
+pub mod count;
 pub mod encoder;
+pub mod fbank;
 pub mod mel;

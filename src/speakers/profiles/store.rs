@@ -15,8 +15,11 @@ use sha2::Digest as _;
 use super::Profile;
 use crate::error::{Error, ErrorKind, Result};
 
-/// The store's `format`; bump it when the layout changes.
-pub const FORMAT: &str = "minutes-voices-1";
+/// The store's `format`; bump it when the layout or the speaker model changes.
+pub const FORMAT: &str = "minutes-voices-2";
+/// Profiles made with the previous speaker model (GE2E): they cannot be
+/// compared with CAM++ embeddings.
+const OLD_FORMAT: &str = "minutes-voices-1";
 /// The store's file name in the data directory.
 pub const STORE_FILE: &str = "voices.json";
 /// Longest name accepted, in characters.
@@ -70,6 +73,14 @@ impl Store {
             .with_hint("nothing was changed; fix or remove the file, then enroll again with `minutes speakers add`")
         };
         let file: StoreFile = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+        if file.format == OLD_FORMAT {
+            return Err(Error::file(
+                ErrorKind::BadInput,
+                path,
+                "its profiles were made with the previous speaker model and cannot be compared with this one",
+            )
+            .with_hint("nothing was changed; move the file aside and enroll the voices again with `minutes speakers add`"));
+        }
         if file.format != FORMAT {
             return Err(corrupt(format!(
                 "format {:?}, expected {FORMAT:?} (written by another version of minutes?)",
@@ -254,12 +265,28 @@ mod tests {
     }
 
     #[test]
+    fn profiles_of_the_previous_speaker_model_are_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(STORE_FILE);
+        let text = "{\"format\": \"minutes-voices-1\", \"profiles\": []}";
+        std::fs::write(&path, text).unwrap();
+        let err = Store::load(&path).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadInput);
+        assert!(
+            err.message().contains("previous speaker model"),
+            "{}",
+            err.message()
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    }
+
+    #[test]
     fn a_store_that_cannot_be_read_is_bad_input_naming_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(STORE_FILE);
         let good = serde_json::to_string(&profile("Alice", 0)).unwrap();
         let cases = [
-            "{\"format\": \"minutes-voices-1\", \"profiles\": [".to_string(),
+            "{\"format\": \"minutes-voices-2\", \"profiles\": [".to_string(),
             "[1, 2]".to_string(),
             format!("{{\"format\": \"minutes-voices-9\", \"profiles\": [{good}]}}"),
             format!("{{\"format\": \"{FORMAT}\", \"profiles\": [{good}, {good}]}}"),
