@@ -104,6 +104,11 @@ pub struct TranscribeArgs {
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
 
+    /// SRT and VTT: one cue per group of at most N words, timed by the words
+    /// (1: a cue per word), instead of one cue per segment.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub cue_words: Option<u16>,
+
     /// Spoken language: auto, or a code such as en, ko, de.
     #[arg(short, long, value_name = "LANG")]
     pub language: Option<String>,

@@ -119,3 +119,72 @@ fn the_call_is_found_to_be_two_people() {
     );
     assert!(score.error() < 0.25, "{score:?}");
 }
+
+/// Subtitles cue by word groups: each cue at most three of the words the
+/// JSON gives, timed by them, with its speaker.
+#[test]
+fn subtitle_cues_follow_the_words() {
+    let out = minutes()
+        .args([
+            "transcribe",
+            "-f",
+            "srt",
+            "--cue-words",
+            "3",
+            "--speakers",
+            "2",
+            "-m",
+        ])
+        .arg(model())
+        .arg("--models-dir")
+        .arg(voice_models())
+        .arg(asset("conversation/call.wav"))
+        .output()
+        .unwrap();
+    let srt = success(&out);
+    let words: Vec<&serde_json::Value> = segments()
+        .iter()
+        .flat_map(|s| s["words"].as_array().unwrap())
+        .collect();
+    let mut next = 0;
+    let mut last_start = 0.0;
+    for cue in srt.split("\n\n").filter(|c| !c.trim().is_empty()) {
+        let lines: Vec<&str> = cue.lines().collect();
+        let (from, to) = lines[1].split_once(" --> ").unwrap();
+        let secs = |t: &str| {
+            let p: Vec<f64> = t
+                .replace(',', ":")
+                .split(':')
+                .map(|v| v.parse().unwrap())
+                .collect();
+            p[0] * 3600.0 + p[1] * 60.0 + p[2] + p[3] / 1000.0
+        };
+        let (from, to) = (secs(from), secs(to));
+        let (who, text) = lines[2].split_once(": ").unwrap();
+        let group: Vec<&serde_json::Value> = words[next..].iter().take(3).copied().collect();
+        let n = (1..=group.len())
+            .rev()
+            .find(|n| {
+                let joined: String = group[..*n]
+                    .iter()
+                    .map(|w| w["word"].as_str().unwrap())
+                    .collect();
+                joined.trim() == text
+            })
+            .unwrap_or_else(|| panic!("cue {cue:?} is not the next words {group:?}"));
+        assert!((from - number(&group[0]["start"])).abs() < 0.002, "{cue}");
+        assert!((to - number(&group[n - 1]["end"])).abs() < 0.002, "{cue}");
+        assert_eq!(group[0]["speaker"].as_str(), Some(who), "{cue}");
+        assert!(from >= last_start && to >= from, "{cue}");
+        last_start = from;
+        next += n;
+    }
+    assert_eq!(next, words.len(), "every word is in a cue");
+    // Cues of words are for subtitles only.
+    let out = minutes()
+        .args(["transcribe", "-f", "txt", "--cue-words", "3"])
+        .arg(asset("conversation/call.wav"))
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, 2, "--cue-words", "-f srt or -f vtt");
+}

@@ -57,8 +57,9 @@ fn key(settings: &TranscribeSettings, stage: &Transcriber<'_>) -> String {
         &stage.voices_key(),
         &stage.profiles_key(),
         &format!(
-            "{:?}|{}|{:?}|{}|{:?}",
+            "{:?}|{:?}|{}|{:?}|{}|{:?}",
             settings.format,
+            settings.cue_words,
             settings.batch.name,
             settings.transcription.date,
             settings.transcription.speakers.key(),
@@ -67,11 +68,11 @@ fn key(settings: &TranscribeSettings, stage: &Transcriber<'_>) -> String {
     ])
 }
 
-fn render(t: &Transcript, format: TranscriptFormat, compact_json: bool) -> String {
-    match format {
+fn render(t: &Transcript, settings: &TranscribeSettings, compact_json: bool) -> String {
+    match settings.format {
         TranscriptFormat::Txt => t.to_txt(),
-        TranscriptFormat::Srt => t.to_srt(),
-        TranscriptFormat::Vtt => t.to_vtt(),
+        TranscriptFormat::Srt => t.to_srt_cues(settings.cue_words),
+        TranscriptFormat::Vtt => t.to_vtt_cues(settings.cue_words),
         TranscriptFormat::Rttm => t.to_rttm(),
         TranscriptFormat::Json if compact_json => {
             let mut s = serde_json::to_string(t).unwrap_or_default();
@@ -93,11 +94,11 @@ fn emit(
     match &settings.output {
         Output::Stdout => {
             // Several JSON transcripts on stdout are written as JSON lines.
-            sink::stdout(render(t, settings.format, several).as_bytes())?;
+            sink::stdout(render(t, settings, several).as_bytes())?;
             Ok(None)
         }
         Output::File(path) => {
-            sink::write_atomic(path, render(t, settings.format, false).as_bytes())?;
+            sink::write_atomic(path, render(t, settings, false).as_bytes())?;
             Ok(Some(path.clone()))
         }
         Output::Dir(dir) => {
@@ -109,7 +110,7 @@ fn emit(
                 "",
                 extension(settings.format),
             )));
-            sink::write_atomic(&path, render(t, settings.format, false).as_bytes())?;
+            sink::write_atomic(&path, render(t, settings, false).as_bytes())?;
             Ok(Some(path))
         }
     }

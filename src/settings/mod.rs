@@ -195,6 +195,8 @@ pub struct TranscribeSettings {
     /// Files, directories and globs, as given.
     pub inputs: Vec<PathBuf>,
     pub format: TranscriptFormat,
+    /// Words per SRT/VTT cue; `None`: a cue per segment.
+    pub cue_words: Option<usize>,
     pub output: Output,
     pub transcription: TranscriptionSettings,
     pub batch: BatchSettings,
@@ -208,6 +210,7 @@ impl TranscribeSettings {
             format,
             output,
             out_dir,
+            cue_words,
             language,
             threads,
             beam,
@@ -216,9 +219,18 @@ impl TranscribeSettings {
             batch,
         } = args;
         let cfg = &common.config;
+        if cue_words.is_some() && !matches!(format, TranscriptFormat::Srt | TranscriptFormat::Vtt) {
+            let name = clap::ValueEnum::to_possible_value(&format)
+                .map(|v| v.get_name().to_string())
+                .unwrap_or_default();
+            return Err(Error::usage(format!(
+                "--cue-words shapes subtitle cues: it needs -f srt or -f vtt, not -f {name}"
+            )));
+        }
         Ok(TranscribeSettings {
             inputs: files,
             format,
+            cue_words: cue_words.map(usize::from),
             output: Output::new(output, out_dir),
             transcription: transcription(
                 stt_model,

@@ -122,17 +122,22 @@ impl Transcript {
     }
 
     pub fn to_srt(&self) -> String {
+        self.to_srt_cues(None)
+    }
+
+    /// SubRip; with `words`, one cue per group of at most that many words.
+    pub fn to_srt_cues(&self, words: Option<usize>) -> String {
         let mut out = String::new();
-        for (i, s) in self.segments.iter().enumerate() {
+        for (i, c) in self.cues(words).iter().enumerate() {
             let _ = write!(
                 out,
                 "{}\n{} --> {}\n{}\n\n",
                 i + 1,
-                clock(s.start, ','),
-                clock(s.end, ','),
-                match &s.speaker {
-                    Some(who) => format!("{who}: {}", cue_text(&s.text)),
-                    None => cue_text(&s.text),
+                clock(c.start, ','),
+                clock(c.end, ','),
+                match c.speaker {
+                    Some(who) => format!("{who}: {}", cue_text(&c.text)),
+                    None => cue_text(&c.text),
                 }
             );
         }
@@ -140,20 +145,55 @@ impl Transcript {
     }
 
     pub fn to_vtt(&self) -> String {
+        self.to_vtt_cues(None)
+    }
+
+    /// WebVTT; with `words`, one cue per group of at most that many words.
+    pub fn to_vtt_cues(&self, words: Option<usize>) -> String {
         let mut out = String::from("WEBVTT\n\n");
-        for s in &self.segments {
+        for c in self.cues(words) {
             let _ = write!(
                 out,
                 "{} --> {}\n{}\n\n",
-                clock(s.start, '.'),
-                clock(s.end, '.'),
-                match &s.speaker {
+                clock(c.start, '.'),
+                clock(c.end, '.'),
+                match c.speaker {
                     // WebVTT voice span: players show the speaker.
                     Some(who) =>
-                        format!("<v {}>{}", vtt_escape(who), vtt_escape(&cue_text(&s.text))),
-                    None => vtt_escape(&cue_text(&s.text)),
+                        format!("<v {}>{}", vtt_escape(who), vtt_escape(&cue_text(&c.text))),
+                    None => vtt_escape(&cue_text(&c.text)),
                 }
             );
+        }
+        out
+    }
+
+    /// Subtitle cues: a segment each, or with `words`, groups of that many
+    /// of a segment's words, timed by their first and last word (segments
+    /// without word times stay whole).
+    fn cues(&self, words: Option<usize>) -> Vec<Cue<'_>> {
+        let mut out = Vec::new();
+        for s in &self.segments {
+            let speaker = s.speaker.as_deref();
+            match words {
+                Some(n) if !s.words.is_empty() => {
+                    for group in s.words.chunks(n.max(1)) {
+                        let (first, last) = (&group[0], &group[group.len() - 1]);
+                        out.push(Cue {
+                            start: first.start,
+                            end: last.end.max(first.start),
+                            speaker,
+                            text: group.iter().map(|w| w.text.as_str()).collect(),
+                        });
+                    }
+                }
+                _ => out.push(Cue {
+                    start: s.start,
+                    end: s.end,
+                    speaker,
+                    text: s.text.clone(),
+                }),
+            }
         }
         out
     }
@@ -163,6 +203,14 @@ impl Transcript {
         s.push('\n');
         s
     }
+}
+
+/// One subtitle cue.
+struct Cue<'a> {
+    start: f64,
+    end: f64,
+    speaker: Option<&'a str>,
+    text: String,
 }
 
 /// `HH:MM:SS<sep>mmm`, never negative.
@@ -218,6 +266,42 @@ mod tests {
                 },
             ],
         }
+    }
+
+    fn word(text: &str, start: f64, end: f64) -> Word {
+        Word {
+            text: text.into(),
+            start,
+            end,
+            probability: 0.9,
+            speaker: Some("S2".into()),
+        }
+    }
+
+    #[test]
+    fn word_cues_group_a_segments_words_and_keep_its_speaker() {
+        let mut t = sample();
+        t.segments[0].words = vec![
+            word(" Hello", 0.2, 0.6),
+            word(" there", 0.7, 1.0),
+            word(".", 1.0, 1.1),
+        ];
+        t.segments[0].label(Some("S2".into()));
+        let srt = t.to_srt_cues(Some(2));
+        assert!(
+            srt.starts_with(
+                "1\n00:00:00,200 --> 00:00:01,000\nS2: Hello there\n\n2\n00:00:01,000 --> 00:00:01,100\nS2: .\n\n3\n01:02:03,250"
+            ),
+            "{srt}"
+        );
+        let vtt = t.to_vtt_cues(Some(1));
+        assert!(
+            vtt.contains("00:00:00.700 --> 00:00:01.000\n<v S2>there\n\n"),
+            "{vtt}"
+        );
+        // Without words a segment stays one cue.
+        assert_eq!(t.to_srt_cues(Some(1)).matches(" --> ").count(), 4);
+        assert_eq!(t.to_srt_cues(None), t.to_srt());
     }
 
     #[test]
