@@ -10,19 +10,26 @@ use std::sync::OnceLock;
 use crate::common::der::{Turn, der, parse_rttm, read_rttm};
 use crate::common::*;
 
+/// The call transcribed with the speaker model and `args`; its stdout.
+fn transcribe_call(args: &[&str]) -> String {
+    let out = minutes()
+        .arg("transcribe")
+        .args(args)
+        .arg("-m")
+        .arg(model())
+        .arg("--models-dir")
+        .arg(voice_models())
+        .arg(asset("conversation/call.wav"))
+        .output()
+        .unwrap();
+    success(&out)
+}
+
 /// The call's `-f json` transcript with `--speakers 2`, made once.
 fn call() -> &'static serde_json::Value {
     static RUN: OnceLock<serde_json::Value> = OnceLock::new();
     RUN.get_or_init(|| {
-        let out = minutes()
-            .args(["transcribe", "-f", "json", "--speakers", "2", "-m"])
-            .arg(model())
-            .arg("--models-dir")
-            .arg(voice_models())
-            .arg(asset("conversation/call.wav"))
-            .output()
-            .unwrap();
-        serde_json::from_str(&success(&out)).unwrap()
+        serde_json::from_str(&transcribe_call(&["-f", "json", "--speakers", "2"])).unwrap()
     })
 }
 
@@ -98,15 +105,7 @@ fn every_word_has_its_time_confidence_and_speaker() {
 /// meeting clips, not on this call.)
 #[test]
 fn the_call_is_found_to_be_two_people() {
-    let out = minutes()
-        .args(["transcribe", "-f", "rttm", "-m"])
-        .arg(model())
-        .arg("--models-dir")
-        .arg(voice_models())
-        .arg(asset("conversation/call.wav"))
-        .output()
-        .unwrap();
-    let hyp = parse_rttm(&success(&out));
+    let hyp = parse_rttm(&transcribe_call(&["-f", "rttm"]));
     let mut found: Vec<&str> = hyp.iter().map(|t| t.speaker.as_str()).collect();
     found.sort_unstable();
     found.dedup();
@@ -124,24 +123,7 @@ fn the_call_is_found_to_be_two_people() {
 /// JSON gives, timed by them, with its speaker.
 #[test]
 fn subtitle_cues_follow_the_words() {
-    let out = minutes()
-        .args([
-            "transcribe",
-            "-f",
-            "srt",
-            "--cue-words",
-            "3",
-            "--speakers",
-            "2",
-            "-m",
-        ])
-        .arg(model())
-        .arg("--models-dir")
-        .arg(voice_models())
-        .arg(asset("conversation/call.wav"))
-        .output()
-        .unwrap();
-    let srt = success(&out);
+    let srt = transcribe_call(&["-f", "srt", "--cue-words", "3", "--speakers", "2"]);
     let words: Vec<&serde_json::Value> = segments()
         .iter()
         .flat_map(|s| s["words"].as_array().unwrap())
