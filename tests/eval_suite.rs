@@ -12,11 +12,12 @@ use crate::common::*;
 
 /// A JSON transcript whose first line the fake model quotes as evidence.
 const BUDGET: &str = r#"{
-  "source": "budget.wav", "model": "base.en", "language": "en", "duration": 15.0,
+  "source": "budget.wav", "model": "base.en", "language": "en", "duration": 25.0,
   "segments": [
     { "start": 0.0, "end": 5.0, "text": " We adopt the plan for the new budget.", "speaker": "S1" },
     { "start": 5.0, "end": 10.0, "text": " Mina will send the report by Friday.", "speaker": "S2" },
-    { "start": 10.0, "end": 15.0, "text": " Is the plan on track for March?", "speaker": "S1" }
+    { "start": 10.0, "end": 15.0, "text": " Is the plan on track for March?", "speaker": "S1" },
+    { "start": 15.0, "end": 25.0, "text": " I think so, the numbers came in this morning and they look about the same as last quarter's.", "speaker": "S2" }
   ]
 }
 "#;
@@ -36,7 +37,8 @@ open_questions:
 ";
 
 /// A plain-text transcript: none of its facts is what the fake model notes.
-const RELEASE: &str = "[00:00] We ship version 2.4 on March 14.\n[00:05] Jin will update the changelog by Wednesday.\n";
+const RELEASE: &str = "[00:00] We ship version 2.4 on March 14.\n[00:05] Jin will update the changelog by Wednesday.\n\
+     [00:10] Good, then the beta testers get a build on Monday and we look at their crash reports together.\n";
 
 const RELEASE_FACTS: &str = "decisions:
   - Version 2.4 ships on March 14
@@ -271,7 +273,19 @@ fn the_history_lists_runs_oldest_first_and_filters_them() {
             "{line}"
         );
         assert!(line.contains("0.7500") && line.contains("0.2500"), "{line}");
+        // What the row cost closes it: prompt and completion tokens, seconds.
+        let cost: Vec<&str> = line.split_whitespace().rev().take(3).collect();
+        let usage = &runs[i]["usage"];
+        assert_eq!(cost[2], usage["prompt_tokens"].to_string(), "{line}");
+        assert_eq!(cost[1], usage["completion_tokens"].to_string(), "{line}");
+        assert_eq!(
+            cost[0],
+            format!("{:.0}", runs[i]["seconds"].as_f64().unwrap()),
+            "{line}"
+        );
     }
+    let head: Vec<&str> = lines[0].split_whitespace().rev().take(3).collect();
+    assert_eq!(head, ["seconds", "completion", "prompt"], "{}", lines[0]);
     let listed = json_of(&history(&["--history", h, "-f", "json"]));
     assert_eq!(listed["runs"], *runs);
     let terse = json_of(&history(&[
@@ -347,9 +361,19 @@ fn a_judge_adds_its_mean_score_to_each_row() {
         ],
     );
     let table = success(&out);
-    assert!(table.lines().next().unwrap().ends_with("judge"), "{table}");
+    // The judge's mean comes after the scores, before what the row cost.
+    let column = |line: &str| line.split_whitespace().rev().nth(3).map(str::to_string);
+    assert_eq!(
+        column(table.lines().next().unwrap()).as_deref(),
+        Some("judge"),
+        "{table}"
+    );
     // Budget 4.0, release 2.0.
-    assert!(table.lines().nth(1).unwrap().ends_with("3.00"), "{table}");
+    assert_eq!(
+        column(table.lines().nth(1).unwrap()).as_deref(),
+        Some("3.00"),
+        "{table}"
+    );
     // A rubric score and, per kind with facts and items, a matching.
     assert!(
         stderr_of(&out).contains("judge: 7 calls"),

@@ -1,6 +1,8 @@
 //! One structured LLM call as the pipeline needs it: a concurrency permit
-//! shared by every stage, JSON out, a bigger output budget when the answer
-//! was cut off, tolerant parsing and one repair attempt for broken JSON.
+//! shared by every stage, JSON out, tolerant parsing and one repair attempt
+//! for broken JSON. An answer cut off at its budget is asked again with the
+//! largest one only where nothing smaller would do ([`OnCutOff`]): a stage
+//! that can halve its input does that instead.
 
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
@@ -11,7 +13,7 @@ use crate::llm::{ChatRequest, Finish, Llm, Schema, Stage};
 /// Why a call produced no usable value (the server itself answered).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Failure {
-    /// Still cut off at the largest output budget.
+    /// Cut off at its output budget (see [`OnCutOff`]).
     Truncated,
     /// Not valid JSON of the right shape, even after a repair attempt.
     InvalidJson(String),
@@ -29,10 +31,21 @@ impl std::fmt::Display for Failure {
     }
 }
 
+/// What a call does with an answer cut off at its output budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnCutOff {
+    /// Report [`Failure::Truncated`]: the caller halves its input, or keeps
+    /// what it had.
+    GiveUp,
+    /// Ask once more with the largest budget (merging notes, which cannot
+    /// be halved without a further round).
+    AskLonger,
+}
+
 pub struct Caller<'a, L: Llm> {
     pub llm: &'a L,
     pub permits: &'a Semaphore,
-    /// The largest output budget a retry after truncation may ask for.
+    /// The largest output budget of any call.
     pub max_output_tokens: u32,
     pub temperature: f32,
     pub seed: Option<u32>,
@@ -46,8 +59,9 @@ impl<L: Llm> Caller<'_, L> {
         messages: super::prompts::Messages,
         schema: Schema,
         max_tokens: u32,
+        on_cut_off: OnCutOff,
     ) -> Result<std::result::Result<T, Failure>> {
-        let mut budget = max_tokens.min(self.max_output_tokens);
+        let budget = max_tokens.min(self.max_output_tokens);
         let mut request = ChatRequest {
             stage,
             system: messages.system,
@@ -65,15 +79,16 @@ impl<L: Llm> Caller<'_, L> {
                 Finish::PromptTooLong => return Ok(Err(Failure::TooLong)),
                 Finish::Truncated => {}
             }
-            if budget >= self.max_output_tokens {
+            if on_cut_off == OnCutOff::GiveUp || request.max_tokens >= self.max_output_tokens {
                 return Ok(Err(Failure::Truncated));
             }
-            budget = (budget * 2).min(self.max_output_tokens);
             tracing::info!(
-                "{} answer cut off; asking again with {budget} output tokens",
-                stage.name()
+                "{} answer cut off at {} output tokens; asking again with {}",
+                stage.name(),
+                request.max_tokens,
+                self.max_output_tokens
             );
-            request.max_tokens = budget;
+            request.max_tokens = self.max_output_tokens;
         };
         match parse_json::<T>(&reply.content) {
             Ok(v) => Ok(Ok(v)),

@@ -12,7 +12,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::call::{Caller, Failure};
+use super::call::{Caller, Failure, OnCutOff};
 use super::chunk::Chunk;
 use super::prompts::PromptSet;
 use crate::error::Result;
@@ -78,10 +78,17 @@ impl<L: Llm> Corrector<'_, '_, L> {
             Stage::Correct,
             &[("glossary", self.glossary), ("segments", &lines.join("\n"))],
         );
+        // A faithful correction is about as long as what it corrects: room
+        // for half as much again, and none for rambling. A part whose
+        // correction would not fit the largest budget is halved first.
         let budget = (chunk.tokens as f64 * 1.5) as u32 + 200;
+        if budget > self.caller.max_output_tokens && depth < MAX_SPLITS && chunk.segments.len() > 1
+        {
+            return Box::pin(self.halves(chunk, depth)).await;
+        }
         let answer = self
             .caller
-            .json::<Corrected>(Stage::Correct, messages, schema(), budget)
+            .json::<Corrected>(Stage::Correct, messages, schema(), budget, OnCutOff::GiveUp)
             .await?;
         let corrected = match answer {
             Ok(c) => c,

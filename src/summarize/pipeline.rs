@@ -6,12 +6,13 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use tokio::sync::{Semaphore, mpsc};
 
-use super::call::{Caller, Failure};
+use super::call::{Caller, Failure, OnCutOff};
 use super::chunk::{Chunk, Chunker, TokenCounter};
 use super::correct::{Corrector, Verdict};
 use super::language::{self, Script};
 use super::prompts::PromptSet;
-use super::schema::{Minutes, bounded_schema, format_time};
+use super::schema::budget::answer_tokens;
+use super::schema::{Bounds, Minutes, bounded_schema, format_time};
 use super::{Event, Gap, Options, Report, StageCache};
 use crate::error::{Error, ErrorKind, Result};
 use crate::llm::{Llm, Schema, Stage};
@@ -32,6 +33,9 @@ struct Ctx<'a, L: Llm> {
     opts: &'a Options,
     counter: TokenCounter,
     duration: f64,
+    /// Tokens of the whole transcript, once every chunk is in: what the
+    /// merged minutes can say is bounded by it.
+    talk_tokens: usize,
     /// The recording's language, once the transcription has said it.
     heard: std::sync::OnceLock<String>,
     on_event: &'a (dyn Fn(Event) + Send + Sync),
@@ -70,10 +74,10 @@ impl<L: Llm> Ctx<'_, L> {
     }
 }
 
-fn schema(name: &'static str, opts: &Options) -> Schema {
+fn schema(name: &'static str, bounds: Bounds) -> Schema {
     Schema {
         name,
-        schema: bounded_schema(opts.bounds),
+        schema: bounded_schema(bounds),
     }
 }
 
@@ -122,6 +126,7 @@ pub async fn run<L: Llm>(
         opts: sent_opts,
         counter,
         duration: 0.0,
+        talk_tokens: 0,
         heard: std::sync::OnceLock::new(),
         on_event,
     };
@@ -186,6 +191,11 @@ pub async fn run<L: Llm>(
         None => recording.await?,
     };
     ctx.duration = recording.duration;
+    ctx.talk_tokens = results
+        .iter()
+        .flat_map(|r| &r.segments)
+        .map(|s| ctx.counter.count(&s.text))
+        .sum();
     results.sort_by_key(|r| r.index);
     report.chunks = results.len();
     report.seconds.map = started.elapsed().as_secs_f64();
@@ -471,9 +481,10 @@ async fn map_chunk<L: Llm>(
         ("transcript", &transcript_lines(&chunk.segments, timed)),
     ];
     let messages = ctx.prompts.render(Stage::Map, &vars);
-    let budget = (ctx.opts.max_output_tokens / 2).max(512);
+    let bounds = ctx.opts.bounds.for_talk(chunk.tokens);
     let gap = |reason: String| Gap { start, end, reason };
-    match ask_minutes(ctx, Stage::Map, messages, "chunk_notes", budget, written).await {
+    let asked = ask_minutes(ctx, Stage::Map, messages, "chunk_notes", bounds, written);
+    match asked.await {
         Ok(Ok(minutes)) => Ok(Ok(vec![Notes {
             start,
             end,
@@ -509,12 +520,19 @@ async fn ask_minutes<L: Llm>(
     stage: Stage,
     mut messages: super::prompts::Messages,
     name: &'static str,
-    budget: u32,
+    bounds: Bounds,
     written: &Written,
 ) -> Result<std::result::Result<Minutes, Failure>> {
+    let schema = schema(name, bounds);
+    let budget = answer_tokens(&schema.schema, written.1);
+    // A part of the meeting cut off is halved; merged notes cannot be.
+    let on_cut_off = match stage {
+        Stage::Map => OnCutOff::GiveUp,
+        _ => OnCutOff::AskLonger,
+    };
     let ask = |messages| {
         ctx.caller
-            .json::<Minutes>(stage, messages, schema(name, ctx.opts), budget)
+            .json::<Minutes>(stage, messages, schema.clone(), budget, on_cut_off)
     };
     let first = ask(messages.clone()).await?;
     match (first, written.1) {

@@ -6,7 +6,7 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::llm::{Llm, Stage};
 use crate::redact::Redactor;
-use crate::summarize::call::Caller;
+use crate::summarize::call::{Caller, OnCutOff};
 
 use super::rubric::{self, Rubric};
 use super::{Judgement, Side};
@@ -95,7 +95,13 @@ impl<L: Llm> Judge<'_, '_, L> {
         let order = format!("{} shown first", first.name());
         match self
             .caller
-            .json::<Judgement>(Stage::Judge, messages, rubric::schema(), MAX_TOKENS)
+            .json::<Judgement>(
+                Stage::Judge,
+                messages,
+                rubric::schema(),
+                MAX_TOKENS,
+                OnCutOff::AskLonger,
+            )
             .await
         {
             Ok(Ok(judgement)) => Ok(judgement),

@@ -24,7 +24,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::eval::compare::rubric::{self, Kind, Rubric};
 use crate::llm::{Llm, Schema, Stage};
 use crate::redact::Redactor;
-use crate::summarize::call::Caller;
+use crate::summarize::call::{Caller, OnCutOff};
 use crate::summarize::schema::Minutes;
 
 /// The rubric of `eval minutes --judge-llm`.
@@ -305,7 +305,13 @@ impl<L: Llm> Scorer<'_, '_, L> {
         };
         match self
             .caller
-            .json::<Answer>(Stage::Judge, messages, schema(), MAX_TOKENS)
+            .json::<Answer>(
+                Stage::Judge,
+                messages,
+                schema(),
+                MAX_TOKENS,
+                OnCutOff::AskLonger,
+            )
             .await
         {
             Ok(Ok(answer)) => validate(answer).map_err(unusable),

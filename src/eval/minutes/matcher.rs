@@ -29,7 +29,7 @@ use crate::eval::compare::rubric::{Kind, Rubric};
 use crate::eval::facts::Facts;
 use crate::llm::{Llm, Schema, Stage};
 use crate::redact::Redactor;
-use crate::summarize::call::Caller;
+use crate::summarize::call::{Caller, OnCutOff};
 use crate::summarize::schema::Minutes;
 
 /// The prompt of the matching judge.
@@ -310,7 +310,13 @@ impl<L: Llm> Matcher<'_, '_, L> {
         let (expected, found) = (k.expected.len(), k.found.len());
         match self
             .caller
-            .json::<Answer>(Stage::Judge, messages, schema(expected, found), MAX_TOKENS)
+            .json::<Answer>(
+                Stage::Judge,
+                messages,
+                schema(expected, found),
+                MAX_TOKENS,
+                OnCutOff::AskLonger,
+            )
             .await
         {
             Ok(Ok(answer)) => validate(answer, expected, found).map_err(unusable),

@@ -60,6 +60,7 @@ fn table(runs: &[Entry], lead: &[&str], first: impl Fn(&Entry) -> Vec<String>) -
     if judged {
         header.push("judge");
     }
+    header.extend(COST);
     let mut rows = vec![header.into_iter().map(str::to_string).collect::<Vec<_>>()];
     for r in runs {
         let mut row = first(r);
@@ -67,10 +68,19 @@ fn table(runs: &[Entry], lead: &[&str], first: impl Fn(&Entry) -> Vec<String>) -
         if judged {
             row.push(fraction2(r.totals.judge));
         }
+        row.extend([
+            r.usage.prompt_tokens.to_string(),
+            r.usage.completion_tokens.to_string(),
+            format!("{:.0}", r.seconds),
+        ]);
         rows.push(row);
     }
     aligned(&rows)
 }
+
+/// What a row cost, after its scores: the summariser's prompt and
+/// completion tokens and the row's wall time in seconds.
+const COST: [&str; 3] = ["prompt", "completion", "seconds"];
 
 /// The columns every row has.
 const SCORES: [&str; 9] = [

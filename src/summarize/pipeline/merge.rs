@@ -122,6 +122,6 @@ pub(super) async fn call_merge<L: Llm>(
     } else {
         "merged_notes"
     };
-    let budget = ctx.opts.max_output_tokens / 2;
-    ask_minutes(ctx, stage, messages, name, budget, &written).await
+    let bounds = ctx.opts.bounds.for_talk(ctx.talk_tokens);
+    ask_minutes(ctx, stage, messages, name, bounds, &written).await
 }
