@@ -141,6 +141,26 @@ fn json_schema_output_is_valid_json() {
         v["title"].is_string() && !v["points"].as_array().unwrap().is_empty(),
         "{v}"
     );
+    assert!(v["title"].as_str().unwrap().chars().count() <= 40, "{v}");
+    assert!(v["points"].as_array().unwrap().len() <= 3, "{v}");
+    // The grammar wins over what the model would rather say: a token is
+    // drawn first and checked, and a refused one is drawn again from what
+    // the grammar allows.
+    let schema = json!({"type": "object", "properties": {
+        "word": {"type": "string", "enum": ["zebra-crossing"]}},
+        "required": ["word"], "additionalProperties": false});
+    let (status, resp) = post(
+        &server.url,
+        None,
+        &json!({"temperature": 0, "max_tokens": 30,
+        "response_format": {"type": "json_schema", "json_schema": {"name": "word", "schema": schema}},
+        "messages": [{"role": "user", "content": "Answer with exactly this JSON: {\"word\": \"apple\"}"}]}),
+    );
+    assert_eq!(status, 200, "{resp}");
+    let content = resp["choices"][0]["message"]["content"].as_str().unwrap();
+    let v: Value =
+        serde_json::from_str(content).unwrap_or_else(|e| panic!("not JSON ({e}): {content}"));
+    assert_eq!(v["word"], "zebra-crossing", "{content}");
 }
 
 #[test]

@@ -17,8 +17,9 @@ use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaModel};
-use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
+
+use crate::sample::{Draw, Sampler};
 
 /// One chat completion to run.
 pub struct Job {
@@ -276,7 +277,7 @@ fn run(
             finish = "cancelled";
             break;
         }
-        let token = sampler.sample(ctx, logits_index);
+        let token = sampler.next(ctx, logits_index);
         if vocab.is_eog(token) {
             finish = "stop";
             break;
@@ -375,29 +376,16 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-fn sampler(model: &LlamaModel, job: &Job) -> Result<LlamaSampler, JobError> {
-    let mut chain = Vec::new();
-    if let Some(g) = &job.grammar {
-        chain.push(
-            LlamaSampler::grammar(model, g, "root")
-                .map_err(|e| JobError::Invalid(format!("grammar: {e}")))?,
-        );
-    }
-    // Small models fall into loops inside long JSON answers; a mild repetition
-    // penalty over the recent tokens keeps them moving towards the end.
-    chain.push(LlamaSampler::penalties(
-        model.n_vocab(),
-        256,
-        job.repeat_penalty,
-        0.0,
-        0.0,
-    ));
-    if job.temperature <= 0.0 {
-        chain.push(LlamaSampler::greedy());
-    } else {
-        chain.push(LlamaSampler::top_p(job.top_p.clamp(0.01, 1.0), 1));
-        chain.push(LlamaSampler::temp(job.temperature));
-        chain.push(LlamaSampler::dist(job.seed));
-    }
-    Ok(LlamaSampler::chain_simple(chain))
+fn sampler(model: &LlamaModel, job: &Job) -> Result<Sampler, JobError> {
+    Sampler::new(
+        model,
+        &Draw {
+            grammar: job.grammar.as_deref(),
+            temperature: job.temperature,
+            top_p: job.top_p,
+            seed: job.seed,
+            repeat_penalty: job.repeat_penalty,
+        },
+    )
+    .map_err(|e| JobError::Invalid(format!("grammar: {e}")))
 }

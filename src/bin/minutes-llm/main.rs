@@ -12,6 +12,7 @@
 
 mod api;
 mod engine;
+mod sample;
 
 use std::io::Write;
 use std::path::PathBuf;
