@@ -136,6 +136,42 @@ fn minutes_asked_for_in_korean_and_answered_in_english_are_asked_again_then_flag
 }
 
 #[test]
+fn a_due_date_said_elsewhere_in_the_meeting_is_removed_from_the_task() {
+    let dir = scratch();
+    let input = dir.path().join("meeting.txt");
+    // The fake model quotes the first line as the task's evidence.
+    std::fs::write(
+        &input,
+        "[00:00] Mina will send the report to the board.\n[00:05] By Thursday, I hope.\n\
+         [00:10] Okay.\n[00:15] Fine.\n[00:20] The slides for the offsite are due on Friday.\n",
+    )
+    .unwrap();
+    let run = |due: &'static str| {
+        let llm = FakeLlm::start(Faults {
+            due: Some(due),
+            ..Faults::default()
+        });
+        let out = summarize(&llm, &input, &["--no-correct", "-f", "json"]);
+        let v: Value = serde_json::from_str(&success(&out)).unwrap();
+        (v, stderr_of(&out))
+    };
+    let (v, stderr) = run("Friday");
+    let task = &v["minutes"]["action_items"][0];
+    assert_eq!(task["task"], "Send the report", "the task stays: {v}");
+    assert_eq!(task["due"], Value::Null, "{v}");
+    let review = v["report"]["review"].to_string();
+    assert!(
+        review.contains(r#"due date \"Friday\" of \"Send the report\" is not said where the task was given: removed"#),
+        "{review}"
+    );
+    assert!(stderr.contains("removed 1 due dates"), "{stderr}");
+    assert_eq!(v["report"]["dues_dropped"], 1, "{v}");
+    // Said in the turn after the task: kept.
+    let (v, _) = run("Thursday");
+    assert_eq!(v["minutes"]["action_items"][0]["due"], "Thursday", "{v}");
+}
+
+#[test]
 fn json_output_reports_usage_by_stage_and_provenance() {
     let llm = FakeLlm::start(Faults::default());
     let dir = scratch();

@@ -99,7 +99,7 @@ pub fn check(
         let names = minutes.check_names(&said);
         let dues = minutes.check_dues(&said);
         report.names_dropped = names.len();
-        report.dues_dropped = dues.len();
+        report.dues_dropped += dues.len();
         report.review.extend(
             names
                 .iter()
@@ -109,12 +109,28 @@ pub fn check(
             dues.iter()
                 .map(|d| format!("due date never said, removed: {d}")),
         );
-        if report.names_dropped + report.dues_dropped > 0 {
+        if !names.is_empty() || !dues.is_empty() {
             on_event(Event::Warning(format!(
                 "removed what was never said in the recording: {} names (participants, owners), {} due dates",
-                report.names_dropped, report.dues_dropped
+                names.len(),
+                dues.len()
             )));
         }
+        // Said, but not where the task was given.
+        let dues = super::dues::check(minutes, transcript, opts.keep_unverified);
+        report.dues_dropped += dues.removed.len();
+        if !dues.removed.is_empty() {
+            on_event(Event::Warning(format!(
+                "removed {} due dates not said where their task was given (--keep-unverified keeps them)",
+                dues.removed.len()
+            )));
+        }
+        report
+            .review
+            .extend(dues.removed.iter().map(|i| format!("{i}: removed")));
+        report
+            .review
+            .extend(dues.kept.iter().map(|i| format!("{i}: kept unverified")));
     }
     // Speakers known by name were there: they are participants, whether or
     // not the model listed them. (Bare labels such as S2 are not names.)

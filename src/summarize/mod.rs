@@ -12,6 +12,7 @@ pub mod call;
 mod checks;
 pub mod chunk;
 pub mod correct;
+mod dues;
 mod echo;
 pub mod evidence;
 mod examples;
@@ -182,7 +183,8 @@ pub struct Report {
     pub timestamps_dropped: usize,
     /// Participants and action-item owners removed as never said.
     pub names_dropped: usize,
-    /// Action-item due dates removed as never said.
+    /// Action-item due dates removed: never said, or not said where their
+    /// task was given.
     pub dues_dropped: usize,
     /// Texts removed because they repeat the prompts, not the meeting.
     pub echoes_dropped: usize,

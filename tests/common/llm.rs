@@ -52,6 +52,8 @@ pub struct Faults {
     pub invent_names: bool,
     /// Map notes carry a decision quoting words nobody said.
     pub invent_evidence: bool,
+    /// The due date of the action item the map notes carry.
+    pub due: Option<&'static str>,
     /// How the judge of `eval compare` (schema `judgement`) answers;
     /// `None`: always "tie".
     pub judge: Option<Judge>,
@@ -242,7 +244,7 @@ fn map_notes(f: &Faults, user: &str) -> Value {
     let mut notes = json!({
         "title": "Part", "summary": summary,
         "decisions": [{"decision": "Adopt the plan", "evidence": evidence}],
-        "action_items": [{"task": "Send the report", "owner": "Mina", "due": null, "evidence": evidence}],
+        "action_items": [{"task": "Send the report", "owner": "Mina", "due": f.due, "evidence": evidence}],
         "open_questions": [{"question": "Is the plan on track?", "evidence": evidence}],
         "topics": [{"title": "Planning", "start": first_time}], "participants": ["Mina"]
     });
