@@ -208,8 +208,8 @@ fn report_tables_show_means_and_pooled_tallies() {
     report.runs = vec![entry("m1")];
     assert_eq!(
         report.to_table(),
-        "prompts          hash  model  cases  items  supported  precision  decisions  actions  questions  owners  dues\n\
-         default  0123456789ab     m1      1      2          1     0.5000     1.0000   1.0000          -     1/1     -\n"
+        "prompts          hash  model  cases  items  supported  precision  decisions  actions  questions  owners  dues  prompt  completion  seconds\n\
+         default  0123456789ab     m1      1      2          1     0.5000     1.0000   1.0000          -     1/1     -       0           0        2\n"
     );
     let listing = report::Listing {
         history: "h".into(),
@@ -217,7 +217,7 @@ fn report_tables_show_means_and_pooled_tallies() {
     };
     assert_eq!(
         listing.to_table(),
-        "date                         suite  prompts          hash  model  cases  items  supported  precision  decisions  actions  questions  owners  dues\n\
-         2025-03-14T09:30:00+09:00  release  default  0123456789ab     m1      1      2          1     0.5000     1.0000   1.0000          -     1/1     -\n"
+        "date                         suite  prompts          hash  model  cases  items  supported  precision  decisions  actions  questions  owners  dues  prompt  completion  seconds\n\
+         2025-03-14T09:30:00+09:00  release  default  0123456789ab     m1      1      2          1     0.5000     1.0000   1.0000          -     1/1     -       0           0        2\n"
     );
 }
