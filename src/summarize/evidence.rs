@@ -10,7 +10,10 @@
 //! recogniser to recogniser). A quote may leave words out with `...`; each
 //! piece must then be found, in order, close together. A quote must be at
 //! least [`MIN_WORDS`] words ([`MIN_CJK_CHARS`] characters in CJK scripts):
-//! a bare "yes" or "okay" backs nothing.
+//! a bare "yes" or "okay" backs nothing. A whole line copied by a model is
+//! cut at the schema's length limit, often inside a word: a quote's last
+//! word may be the start of the word said, after at least [`MIN_WORDS`]
+//! whole ones.
 //!
 //! Where the quote is found decides the item's timestamp, not the time the
 //! model gave: of several places the quote occurs, the one nearest the
