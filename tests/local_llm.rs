@@ -119,6 +119,20 @@ fn answers_chat_completions_with_usage_and_reuses_the_prefix() {
     assert_eq!(status, 401);
 }
 
+/// The answer to `prompt` under `schema` (greedy), parsed as JSON.
+fn json_answer(server: &LocalServer, schema: Value, prompt: &str, max_tokens: u32) -> Value {
+    let (status, resp) = post(
+        &server.url,
+        None,
+        &json!({"temperature": 0, "max_tokens": max_tokens,
+        "response_format": {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema}},
+        "messages": [{"role": "user", "content": prompt}]}),
+    );
+    assert_eq!(status, 200, "{resp}");
+    let content = resp["choices"][0]["message"]["content"].as_str().unwrap();
+    serde_json::from_str(content).unwrap_or_else(|e| panic!("not JSON ({e}): {content}"))
+}
+
 #[test]
 fn json_schema_output_is_valid_json() {
     let server = LocalServer::start(&[]);
@@ -126,17 +140,8 @@ fn json_schema_output_is_valid_json() {
         "title": {"type": "string", "maxLength": 40},
         "points": {"type": "array", "items": {"type": "string", "maxLength": 60}, "minItems": 1, "maxItems": 3}},
         "required": ["title", "points"], "additionalProperties": false});
-    let (status, resp) = post(
-        &server.url,
-        None,
-        &json!({"temperature": 0, "max_tokens": 200,
-        "response_format": {"type": "json_schema", "json_schema": {"name": "notes", "schema": schema}},
-        "messages": [{"role": "user", "content": "Summarise: we agreed to ship on Friday and Mina will write the release notes."}]}),
-    );
-    assert_eq!(status, 200, "{resp}");
-    let content = resp["choices"][0]["message"]["content"].as_str().unwrap();
-    let v: Value =
-        serde_json::from_str(content).unwrap_or_else(|e| panic!("not JSON ({e}): {content}"));
+    let prompt = "Summarise: we agreed to ship on Friday and Mina will write the release notes.";
+    let v = json_answer(&server, schema, prompt, 200);
     assert!(
         v["title"].is_string() && !v["points"].as_array().unwrap().is_empty(),
         "{v}"
@@ -149,18 +154,13 @@ fn json_schema_output_is_valid_json() {
     let schema = json!({"type": "object", "properties": {
         "word": {"type": "string", "enum": ["zebra-crossing"]}},
         "required": ["word"], "additionalProperties": false});
-    let (status, resp) = post(
-        &server.url,
-        None,
-        &json!({"temperature": 0, "max_tokens": 30,
-        "response_format": {"type": "json_schema", "json_schema": {"name": "word", "schema": schema}},
-        "messages": [{"role": "user", "content": "Answer with exactly this JSON: {\"word\": \"apple\"}"}]}),
+    let v = json_answer(
+        &server,
+        schema,
+        "Answer with exactly this JSON: {\"word\": \"apple\"}",
+        30,
     );
-    assert_eq!(status, 200, "{resp}");
-    let content = resp["choices"][0]["message"]["content"].as_str().unwrap();
-    let v: Value =
-        serde_json::from_str(content).unwrap_or_else(|e| panic!("not JSON ({e}): {content}"));
-    assert_eq!(v["word"], "zebra-crossing", "{content}");
+    assert_eq!(v["word"], "zebra-crossing", "{v}");
 }
 
 #[test]

@@ -61,15 +61,7 @@ pub fn check(
             specifics.dropped.len()
         )));
     }
-    report
-        .review
-        .extend(specifics.dropped.iter().map(|i| format!("{i}: removed")));
-    report.review.extend(
-        specifics
-            .kept
-            .iter()
-            .map(|i| format!("{i}: kept unverified")),
-    );
+    flagged(report, &specifics.dropped, &specifics.kept);
     report.review.extend(one_kind_each(minutes));
     report.timestamps_dropped = minutes.check_times(recording.duration);
     if report.timestamps_dropped > 0 {
@@ -125,12 +117,7 @@ pub fn check(
                 dues.removed.len()
             )));
         }
-        report
-            .review
-            .extend(dues.removed.iter().map(|i| format!("{i}: removed")));
-        report
-            .review
-            .extend(dues.kept.iter().map(|i| format!("{i}: kept unverified")));
+        flagged(report, &dues.removed, &dues.kept);
     }
     // Speakers known by name were there: they are participants, whether or
     // not the model listed them. (Bare labels such as S2 are not names.)
@@ -143,6 +130,13 @@ pub fn check(
             minutes.participants.push(name);
         }
     }
+}
+
+/// Lists for review what a check removed and what it kept unverified.
+fn flagged(report: &mut Report, removed: &[String], kept: &[String]) {
+    let removed = removed.iter().map(|i| format!("{i}: removed"));
+    let kept = kept.iter().map(|i| format!("{i}: kept unverified"));
+    report.review.extend(removed.chain(kept));
 }
 
 /// How alike two statements are: the share of character pairs (letters

@@ -68,6 +68,14 @@ impl<L: Llm> Corrector<'_, '_, L> {
     }
 
     async fn part(&self, chunk: &mut Chunk, depth: usize) -> Result<Verdict> {
+        // A faithful correction is about as long as what it corrects: room
+        // for half as much again, and none for rambling. A part whose
+        // correction would not fit the largest budget is halved first.
+        let budget = (chunk.tokens as f64 * 1.5) as u32 + 200;
+        if budget > self.caller.max_output_tokens && depth < MAX_SPLITS && chunk.segments.len() > 1
+        {
+            return Box::pin(self.halves(chunk, depth)).await;
+        }
         let lines: Vec<String> = chunk
             .segments
             .iter()
@@ -78,14 +86,6 @@ impl<L: Llm> Corrector<'_, '_, L> {
             Stage::Correct,
             &[("glossary", self.glossary), ("segments", &lines.join("\n"))],
         );
-        // A faithful correction is about as long as what it corrects: room
-        // for half as much again, and none for rambling. A part whose
-        // correction would not fit the largest budget is halved first.
-        let budget = (chunk.tokens as f64 * 1.5) as u32 + 200;
-        if budget > self.caller.max_output_tokens && depth < MAX_SPLITS && chunk.segments.len() > 1
-        {
-            return Box::pin(self.halves(chunk, depth)).await;
-        }
         let answer = self
             .caller
             .json::<Corrected>(Stage::Correct, messages, schema(), budget, OnCutOff::GiveUp)
