@@ -67,7 +67,7 @@ fn markdown_has_front_matter_and_all_sections() {
     let md = success(&summarize(
         &llm,
         &input,
-        &["--include-transcript", "-l", "de"],
+        &["--include-transcript", "-l", "de", "--chunk-tokens", "100"],
     ));
     assert!(md.starts_with("---\n"), "{md}");
     let end = md[4..].find("\n---\n").unwrap() + 4;
@@ -172,11 +172,28 @@ fn a_due_date_said_elsewhere_in_the_meeting_is_removed_from_the_task() {
 }
 
 #[test]
+fn a_meeting_of_one_part_is_summarised_in_one_call() {
+    let llm = FakeLlm::start(Faults::default());
+    let dir = scratch();
+    let input = planted_transcript(dir.path(), 3);
+    let out = success(&summarize(&llm, &input, &["-f", "json", "--no-correct"]));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(llm.stages(), ["map"], "one part's notes are the minutes");
+    assert!(v["usage"].get("reduce").is_none(), "{}", v["usage"]);
+    assert_eq!(v["minutes"]["decisions"][0]["decision"], "Adopt the plan");
+    assert_eq!(v["minutes"]["decisions"][0]["verified"], true);
+}
+
+#[test]
 fn json_output_reports_usage_by_stage_and_provenance() {
     let llm = FakeLlm::start(Faults::default());
     let dir = scratch();
     let input = planted_transcript(dir.path(), 5);
-    let out = success(&summarize(&llm, &input, &["-f", "json", "--no-correct"]));
+    let out = success(&summarize(
+        &llm,
+        &input,
+        &["-f", "json", "--no-correct", "--chunk-tokens", "100"],
+    ));
     let v: Value = serde_json::from_str(&out).unwrap();
     assert!(v["usage"]["map"]["prompt_tokens"].as_u64().unwrap() > 0);
     assert!(v["usage"]["reduce"]["completion_tokens"].as_u64().unwrap() > 0);
@@ -847,7 +864,7 @@ fn a_closed_stdout_still_gets_its_report() {
     assert_eq!(r["failed"], 0, "{r}");
     assert!(metrics.exists(), "metrics were not written");
     assert_eq!(
-        llm.stages().iter().filter(|s| *s == "reduce").count(),
+        llm.stages().iter().filter(|s| *s == "map").count(),
         1,
         "work went on after the reader left"
     );

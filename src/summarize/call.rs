@@ -74,6 +74,12 @@ impl<L: Llm> Caller<'_, L> {
         };
         let reply = loop {
             let reply = self.once(&request).await?;
+            tracing::trace!(
+                "{} answer ({:?}): {}",
+                stage.name(),
+                reply.finish,
+                reply.content
+            );
             match reply.finish {
                 Finish::Stop => break reply,
                 Finish::PromptTooLong => return Ok(Err(Failure::TooLong)),

@@ -13,7 +13,9 @@
 //! a bare "yes" or "okay" backs nothing. A whole line copied by a model is
 //! cut at the schema's length limit, often inside a word: a quote's last
 //! word may be the start of the word said, after at least [`MIN_WORDS`]
-//! whole ones.
+//! whole ones. A line copied with a slip or two (a word in another
+//! language, two words run together) still holds, shown as said
+//! ([`near`]).
 //!
 //! Where the quote is found decides the item's timestamp, not the time the
 //! model gave: of several places the quote occurs, the one nearest the
@@ -208,14 +210,20 @@ impl<'a> Transcript<'a> {
         let mut checked: Vec<Evidence> = Vec::new();
         for e in evidence.iter() {
             let near = e.time.as_deref().and_then(parse_time);
-            if let Some(found) = self.find(&e.quote, near)
-                && !checked.iter().any(|c| c.segment == Some(found.segment))
+            let found = match self.find(&e.quote, near) {
+                Some(f) => Some((f.segment, e.quote.trim().to_string())),
+                None => near::find(self.segments, self.without_line_prefix(&e.quote), near)
+                    .map(|n| (n.segment, n.quote)),
+            };
+            if let Some((segment, quote)) = found
+                && !checked.iter().any(|c| c.segment == Some(segment))
             {
+                let start = self.segments[segment].start;
                 checked.push(Evidence {
-                    segment: Some(found.segment),
-                    start: self.timed.then_some(found.start),
-                    time: self.timed.then(|| format_time(found.start)),
-                    quote: e.quote.trim().to_string(),
+                    segment: Some(segment),
+                    start: self.timed.then_some(start),
+                    time: self.timed.then(|| format_time(start)),
+                    quote,
                 });
             }
         }
@@ -350,5 +358,6 @@ pub fn check(minutes: &mut Minutes, segments: &[Segment], keep_unverified: bool)
     out
 }
 
+mod near;
 #[cfg(test)]
 mod tests;

@@ -262,23 +262,30 @@ pub async fn run<L: Llm>(
     // A merge prompt the model's context cannot hold halves the budget and
     // collapses further, so nothing is cut.
     let mut budget = opts.reduce_tokens;
-    let mut minutes = loop {
-        let t = Instant::now();
-        notes = collapse(&ctx, notes, &mut budget, &mut report).await?;
-        report.seconds.collapse += t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        on_event(Event::Reduce);
-        let reduced = call_merge(&ctx, Stage::Reduce, &notes).await?;
-        report.seconds.reduce += t.elapsed().as_secs_f64();
-        match reduced {
-            Ok(m) => break m,
-            Err(Failure::TooLong) if notes.len() > 1 && budget > MIN_MERGE_BUDGET => {
-                // Half of what did not fit, not half of a budget it never
-                // reached: the next round collapses at once.
-                let size: usize = notes.iter().map(|n| ctx.counter.count(&n.render())).sum();
-                budget = budget.min(size) / 2;
+    // One part's notes are the minutes: a merge of one would only copy
+    // them, at the cost of a second call as long as the first.
+    let single = (notes.len() == 1).then(|| notes.remove(0).minutes);
+    let mut minutes = if let Some(minutes) = single {
+        minutes
+    } else {
+        loop {
+            let t = Instant::now();
+            notes = collapse(&ctx, notes, &mut budget, &mut report).await?;
+            report.seconds.collapse += t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            on_event(Event::Reduce);
+            let reduced = call_merge(&ctx, Stage::Reduce, &notes).await?;
+            report.seconds.reduce += t.elapsed().as_secs_f64();
+            match reduced {
+                Ok(m) => break m,
+                Err(Failure::TooLong) if notes.len() > 1 && budget > MIN_MERGE_BUDGET => {
+                    // Half of what did not fit, not half of a budget it never
+                    // reached: the next round collapses at once.
+                    let size: usize = notes.iter().map(|n| ctx.counter.count(&n.render())).sum();
+                    budget = budget.min(size) / 2;
+                }
+                Err(failure) => return Err(merge_failed(Stage::Reduce, &failure)),
             }
-            Err(failure) => return Err(merge_failed(Stage::Reduce, &failure)),
         }
     };
     // The real values come back here, before the checks against what was said.

@@ -1,6 +1,6 @@
 use super::*;
 
-fn seg(start: f64, text: &str) -> Segment {
+pub(super) fn seg(start: f64, text: &str) -> Segment {
     Segment {
         start,
         end: start + 4.0,
