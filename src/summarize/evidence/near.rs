@@ -147,7 +147,7 @@ mod tests {
             ),
             seg(
                 77.0,
-                " I still need to book the design review with the product folks, I'll do that today.",
+                " From my side, I'm finishing the onboarding flow mockups. I still need to book the design review with the product folks, I'll do that today.",
             ),
             seg(90.0, " 네, 배포는 다음 주 화요일로 하죠."),
         ];
@@ -170,7 +170,12 @@ mod tests {
             "I still need to book the design review with the product folks, I'll do thattoday",
             None,
         );
-        assert_eq!(found.map(|n| n.segment), Some(2));
+        // Aligned where the quote's words are together, not from the
+        // line's earlier "I'm".
+        assert_eq!(
+            found.map(|n| n.quote),
+            Some("I still need to book the design review with the product folks, I'll do".into())
+        );
         let found = find(&s, "배포는 다음주 수요일로 하죠", None);
         assert_eq!(
             found.map(|n| n.quote),
