@@ -16,6 +16,7 @@
 #     two-person telephone call (src/pyannote/audio/sample: 30 s, 8 kHz band) and
 #     30 s clips of AMI meetings (tests/data, CC BY 4.0, 2 to 4 speakers), each
 #     with its RTTM, into conversation/
+#   - the official OpenAI Python client       (PyPI: openai 3.63.0, in venv/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A=.cache/assets
@@ -143,5 +144,13 @@ if [ ! -f "$A/conversation/ami-trn09.rttm" ]; then
       sed "s/^SPEAKER $clip /SPEAKER $meeting /" > "$A/conversation/$meeting.rttm"
   done
   rm -rf "$P"
+fi
+# The official OpenAI Python client (PyPI: openai), in a virtual environment
+# of its own: the server's tests call it as users' scripts do.
+OPENAI_VERSION=3.63.0
+if ! "$A/venv/bin/python" -c "import openai, sys; sys.exit(openai.__version__ != '$OPENAI_VERSION')" 2>/dev/null; then
+  rm -rf "$A/venv"
+  python3 -m venv "$A/venv"
+  "$A/venv/bin/python" -m pip install --quiet --disable-pip-version-check "openai==$OPENAI_VERSION"
 fi
 echo "test assets ready in $A" >&2

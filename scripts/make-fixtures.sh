@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 A=.cache/assets
 G=fixtures/gen
-stamp=$G/.complete-v7
+stamp=$G/.complete-v8
 [ -f "$stamp" ] && exit 0
 rm -rf "$G"; mkdir -p "$G"
 ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }
@@ -60,6 +60,10 @@ sox "$G/espeak-22k.wav" -r 16000 "$G/espeak.wav"
 sox -n -r 16000 -c 1 "$G/silence-90s.wav" trim 0 90
 sox -n -r 16000 -c 1 "$G/silence-60s.wav" trim 0 60
 sox "$G/jfk.wav" "$G/silence-60s.wav" "$G/jfk.wav" "$G/jfk-gap-jfk.wav"
+# Speech late in the first recognition block (180 s) and in the next, little
+# of it in all: a run stopped between the blocks has something to lose.
+sox "$G/silence-90s.wav" "$G/silence-60s.wav" "$G/librivox.wav" "$G/jfk.wav" "$G/jfk.wav" \
+  "$G/librivox.wav" "$G/late-speech.wav"
 sox -R -n -r 16000 -c 1 "$G/noise-30s.wav" synth 30 pinknoise vol 0.2
 sox -n -r 16000 -c 1 "$G/hum-30s.wav" synth 30 sine 50 vol 0.3
 

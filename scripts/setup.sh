@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything needed to build, run and test minutes on Debian/Ubuntu:
 # system packages (C/C++ toolchain, cmake and libclang for whisper.cpp, ffmpeg,
-# espeak-ng, sox, Python and Node for fetching test data), a Rust toolchain
+# espeak-ng, sox, Python and Node for fetching test data, Prometheus's promtool), a Rust toolchain
 # if there is none, and `just`. Safe to run again: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +17,7 @@ for p in build-essential libclang-dev libspeechd-dev ca-certificates; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 for pair in cmake:cmake clang:clang pkg-config:pkg-config curl:curl ffmpeg:ffmpeg \
-  espeak-ng:espeak-ng sox:sox python3:python3 node:nodejs npm:npm; do
+  espeak-ng:espeak-ng sox:sox python3:python3 node:nodejs npm:npm promtool:prometheus; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
 done
 if command -v python3 >/dev/null 2>&1; then

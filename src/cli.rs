@@ -56,8 +56,12 @@ pub enum Command {
     Transcribe(Box<TranscribeArgs>),
     /// Read minutes aloud, or render them to a WAV file.
     Speak(SpeakArgs),
-    /// Run the bundled local LLM as an OpenAI-compatible server, in the foreground.
-    Serve(ServeArgs),
+    /// Serve transcription over HTTP: OpenAI's /v1/audio/transcriptions, /v1/models,
+    /// /healthz and /readyz, for clients, scripts and teams.
+    Serve(Box<ServeArgs>),
+    /// Run the bundled local LLM as an OpenAI-compatible server, in the foreground
+    /// (port 8081, beside `serve` on 8080).
+    ServeLlm(ServeLlmArgs),
     /// List, download and import models: whisper.cpp speech models and local LLMs (GGUF).
     #[command(subcommand)]
     Models(ModelsCommand),
@@ -352,6 +356,71 @@ pub struct VoiceArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
+    /// Address to listen on. Beyond loopback a token is required (MINUTES_API_TOKEN or --token-file).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// Port to listen on (0: any free port, printed at start).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+
+    /// File holding the bearer token clients must send (`Authorization: Bearer TOKEN`).
+    /// MINUTES_API_TOKEN gives it too; never as a flag value, which `ps` shows.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+
+    /// Where uploads in flight and jobs are kept. Default: $XDG_STATE_HOME/minutes/service.
+    #[arg(long, env = "MINUTES_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// The largest upload accepted, in MiB (413 past it).
+    #[arg(long, value_name = "MIB", default_value_t = 2048)]
+    pub max_upload_mb: u64,
+
+    /// Requests that may wait for transcription while one runs (429 past it).
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub queue: usize,
+
+    /// Seconds a stopping server (SIGTERM, Ctrl-C) gives running requests to finish.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub grace: f64,
+
+    /// Default whisper model (`whisper-1` in requests): a name or a path to a ggml file.
+    #[arg(short = 'm', long, env = "MINUTES_STT_MODEL", value_name = "NAME|PATH")]
+    pub stt_model: Option<String>,
+
+    /// Spoken language of requests that name none: auto, or a code such as en or ko.
+    #[arg(short, long, value_name = "LANG")]
+    pub language: Option<String>,
+
+    /// CPU threads for whisper.cpp.
+    #[arg(short, long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Beam width for beam search. Default: greedy decoding with temperature fallback.
+    #[arg(long, value_name = "N")]
+    pub beam: Option<usize>,
+
+    /// Speaker labels: auto, N, channels or off (as for `transcribe`).
+    #[arg(
+        long,
+        value_name = "auto|N|channels|off",
+        default_value = "auto",
+        allow_hyphen_values = true
+    )]
+    pub speakers: String,
+
+    /// Stage cache (transcripts of recordings sent before). Default: $XDG_CACHE_HOME/minutes.
+    #[arg(long, env = "MINUTES_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Neither read nor write the stage cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeLlmArgs {
     /// GGUF model: a path, or a name in the models directory (NAME.gguf). Default: the one there.
     #[arg(long, env = "MINUTES_LLM_MODEL", value_name = "NAME|PATH")]
     pub llm_model: Option<String>,
@@ -359,7 +428,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
     /// Port to listen on.
-    #[arg(long, default_value_t = 8080)]
+    #[arg(long, default_value_t = 8081)]
     pub port: u16,
     /// Context size in tokens. Default: the model's, up to 8192.
     #[arg(long, value_name = "N")]

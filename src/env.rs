@@ -25,9 +25,14 @@ pub fn openai_api_key() -> Option<String> {
     text("OPENAI_API_KEY")
 }
 
-/// `MINUTES_LLM_TOKEN`: the bearer token `minutes serve` requires.
+/// `MINUTES_LLM_TOKEN`: the bearer token `minutes serve-llm` requires.
 pub fn llm_token_set() -> bool {
     path("MINUTES_LLM_TOKEN").is_some()
+}
+
+/// `MINUTES_API_TOKEN`: the bearer token `minutes serve` requires of clients.
+pub fn api_token() -> Option<String> {
+    text("MINUTES_API_TOKEN")
 }
 
 /// `MINUTES_LLM_SERVER`: the `minutes-llm` program to start.

@@ -15,6 +15,7 @@ pub mod llm;
 pub mod media;
 pub mod redact;
 pub mod render;
+pub mod service;
 pub mod settings;
 pub mod sink;
 pub mod speak;
@@ -32,8 +33,8 @@ use clap::Parser;
 use cli::{Cli, Command};
 use error::Result;
 use settings::{
-    Common, EvalSettings, ModelsSettings, ProbeSettings, ServeSettings, SpeakSettings,
-    SpeakersSettings, SummarizeSettings, TranscribeSettings,
+    Common, EvalSettings, ModelsSettings, ProbeSettings, ServeLlmSettings, ServeSettings,
+    SpeakSettings, SpeakersSettings, SummarizeSettings, TranscribeSettings,
 };
 use ui::Printer;
 
@@ -75,7 +76,11 @@ fn run(cli: Cli, printer: &Printer) -> Result<()> {
         }
         Command::Serve(args) => {
             let common = Common::resolve(&cli.global)?;
-            commands::serve::run(&ServeSettings::resolve(args, &common)?, printer)
+            commands::serve::run(&ServeSettings::resolve(*args, &common)?, printer)
+        }
+        Command::ServeLlm(args) => {
+            let common = Common::resolve(&cli.global)?;
+            commands::serve_llm::run(&ServeLlmSettings::resolve(args, &common)?, printer)
         }
         Command::Speak(args) => commands::speak::run(&SpeakSettings::resolve(args)?, printer),
         Command::Transcribe(args) => {

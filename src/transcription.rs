@@ -88,10 +88,36 @@ impl<'a> Transcriber<'a> {
         cache: Option<&'a Cache>,
         printer: &'a Printer,
     ) -> Result<Self> {
+        Self::build(
+            settings,
+            recordings,
+            settings.model.as_deref(),
+            cache,
+            printer,
+        )
+    }
+
+    /// The stage with another whisper model than the settings name (a name
+    /// in the models directory or a path), for a server whose requests pick one.
+    pub fn with_model(
+        settings: &'a TranscriptionSettings,
+        model: &str,
+        cache: Option<&'a Cache>,
+        printer: &'a Printer,
+    ) -> Result<Self> {
+        Self::build(settings, true, Some(model), cache, printer)
+    }
+
+    fn build(
+        settings: &'a TranscriptionSettings,
+        recordings: bool,
+        model: Option<&str>,
+        cache: Option<&'a Cache>,
+        printer: &'a Printer,
+    ) -> Result<Self> {
         let model = match recordings {
             true => {
-                let (name, path) =
-                    registry::resolve(settings.model.as_deref(), &settings.models_dir)?;
+                let (name, path) = registry::resolve(model, &settings.models_dir)?;
                 let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
                 Some(Model { name, path, bytes })
             }
@@ -119,6 +145,15 @@ impl<'a> Transcriber<'a> {
         })
     }
 
+    /// Loads the speech model (and the speaker encoder, when voices are
+    /// told apart) now rather than on the first recording: a server is
+    /// ready once this returns.
+    pub fn load(&self) -> Result<()> {
+        self.engine()?;
+        self.encoder()?;
+        Ok(())
+    }
+
     /// The model recordings are transcribed with, when there are any.
     pub fn model(&self) -> Option<&Model> {
         self.model.as_ref()
@@ -141,6 +176,18 @@ impl<'a> Transcriber<'a> {
         known_hash: Option<&str>,
         on_segment: &mut dyn FnMut(&Segment) -> bool,
     ) -> Result<Transcript> {
+        self.transcript_with(input, known_hash, &self.settings.stt, on_segment)
+    }
+
+    /// [`Self::transcript`] with recognition options of its own (a server's
+    /// request names its language and prompt).
+    pub fn transcript_with(
+        &self,
+        input: &Path,
+        known_hash: Option<&str>,
+        stt: &SttOptions,
+        on_segment: &mut dyn FnMut(&Segment) -> bool,
+    ) -> Result<Transcript> {
         // Segments handed on while recognising; otherwise all at the end,
         // once speakers are labelled and named.
         let mut streamed = false;
@@ -154,7 +201,7 @@ impl<'a> Transcriber<'a> {
             t.date = t.date.or_else(|| Some(recording_date(None, input)));
             t
         } else {
-            let key = self.key(input, known_hash)?;
+            let key = self.key(input, known_hash, stt)?;
             match key.as_deref().and_then(|k| self.cached(k)) {
                 Some(mut t) => {
                     self.printer
@@ -165,7 +212,7 @@ impl<'a> Transcriber<'a> {
                     t
                 }
                 None => {
-                    let (t, live) = self.recognise(input, on_segment)?;
+                    let (t, live) = self.recognise(input, stt, on_segment)?;
                     streamed = live;
                     if let (Some(cache), Some(key)) = (self.cache, &key) {
                         cache.put("transcripts", key, t.to_json().as_bytes());
@@ -190,7 +237,12 @@ impl<'a> Transcriber<'a> {
 
     /// The cache key of a recording's transcript: the audio's content hash
     /// with everything that shapes recognition.
-    fn key(&self, input: &Path, known_hash: Option<&str>) -> Result<Option<String>> {
+    fn key(
+        &self,
+        input: &Path,
+        known_hash: Option<&str>,
+        stt: &SttOptions,
+    ) -> Result<Option<String>> {
         let (Some(_), Some(model)) = (self.cache, &self.model) else {
             return Ok(None);
         };
@@ -202,7 +254,7 @@ impl<'a> Transcriber<'a> {
             "transcript-v3",
             &audio,
             &model.key(),
-            &self.settings.stt.key(),
+            &stt.key(),
             &self.settings.speakers.key(),
             &self.voices_key(),
             &self.profiles_key(),
@@ -235,9 +287,14 @@ impl<'a> Transcriber<'a> {
     /// Segments go to `on_segment` as they are recognised (`true` comes
     /// back) unless labels may follow: a recording with several channels
     /// is labelled once it is all heard, and its segments wait for that.
+    ///
+    /// A reader that stops it (`false` from `on_segment`) gets an error, not
+    /// the part heard so far: a transcript cut short must never be cached
+    /// or written as if it were the whole recording.
     fn recognise(
         &self,
         input: &Path,
+        stt: &SttOptions,
         on_segment: &mut dyn FnMut(&Segment) -> bool,
     ) -> Result<(Transcript, bool)> {
         let mut stream = media::open(input)?;
@@ -263,6 +320,7 @@ impl<'a> Transcriber<'a> {
             short_name(input),
         );
         let mut segments = Vec::new();
+        let mut stopped = false;
         let audio = (&mut stream).inspect(|chunk| {
             if let (Ok(chunk), Some(embedder)) = (chunk, &embedder) {
                 embedder.push(chunk);
@@ -270,7 +328,7 @@ impl<'a> Transcriber<'a> {
         });
         let outcome = engine.transcribe(
             audio,
-            &self.settings.stt,
+            stt,
             &mut |segment| {
                 tracing::info!(
                     "[{:.2} → {:.2}] {}",
@@ -279,6 +337,7 @@ impl<'a> Transcriber<'a> {
                     segment.text
                 );
                 let go_on = !live || on_segment(&segment);
+                stopped |= !go_on;
                 segments.push(segment);
                 go_on
             },
@@ -289,6 +348,12 @@ impl<'a> Transcriber<'a> {
         );
         bar.finish_and_clear();
         let outcome = outcome?;
+        if stopped {
+            return Err(Error::new(
+                crate::error::ErrorKind::Temporary,
+                format!("{}: transcription stopped before the end", input.display()),
+            ));
+        }
         tracing::info!("transcription finished: {:.1} s of audio", outcome.duration);
         let wall = started.elapsed().as_secs_f64();
         self.printer.status(format!(

@@ -487,10 +487,10 @@ fn the_two_engines_never_share_a_binary() {
     );
 }
 
-/// Starts `minutes serve` on loopback; returns the process and its URL.
+/// Starts `minutes serve-llm` on loopback; returns the process and its URL.
 fn serve(gguf: &std::path::Path, token: &str) -> (Child, String) {
     let mut child = minutes_process()
-        .args(["serve", "--llm-model"])
+        .args(["serve-llm", "--llm-model"])
         .arg(gguf)
         .args(["--host", "127.0.0.1", "--port", "0"])
         .env("MINUTES_LLM_TOKEN", token)
@@ -542,7 +542,7 @@ fn serve_runs_the_bundled_server_for_other_tools_and_goes_with_its_parent() {
     let open = unique_model(dir.path(), "serve-open");
     let mut cmd = minutes_process();
     let mut child = cmd
-        .args(["serve", "--llm-model"])
+        .args(["serve-llm", "--llm-model"])
         .arg(&open)
         .args(["--host", "0.0.0.0", "--port", "0"])
         .env_remove("MINUTES_LLM_TOKEN")

@@ -22,6 +22,7 @@ mod probe;
 mod profiles;
 mod prompts;
 mod redact;
+mod serve;
 mod speak;
 mod speakers;
 mod summarize;

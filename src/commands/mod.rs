@@ -4,6 +4,7 @@ pub mod eval;
 pub mod models;
 pub mod probe;
 pub mod serve;
+pub mod serve_llm;
 pub mod speak;
 pub mod speakers;
 pub mod summarize;

@@ -1,49 +1,64 @@
-//! `minutes serve`: the bundled local LLM in the foreground, for other tools.
+//! `minutes serve`: the pipeline over HTTP (see `service`). This edge
+//! reads the token, finds the state folder and opens the stage cache; the
+//! service does the rest.
 
-use crate::error::{Error, ErrorKind, Result};
-use crate::llm::local::{ServerArgs, cannot_start};
-use crate::llm::select::{local_model, local_models};
+use std::path::PathBuf;
+
+use crate::batch::cache::Cache;
+use crate::error::{Error, Result};
+use crate::llm::Secret;
+use crate::service::{self, ServiceOptions};
 use crate::settings::ServeSettings;
 use crate::ui::Printer;
 
-pub fn run(args: &ServeSettings, printer: &Printer) -> Result<()> {
-    let dir = &args.models_dir;
-    let model = local_model(args.model.as_deref(), &local_models(dir), dir)?;
-    let loopback = args
-        .host
-        .parse::<std::net::IpAddr>()
-        .map_or(args.host == "localhost", |ip| ip.is_loopback());
-    if !loopback && !crate::env::llm_token_set() {
-        printer.warn(format!(
-            "serving on {} without a token: anyone who reaches it can use the model; \
-             set MINUTES_LLM_TOKEN to require `Authorization: Bearer TOKEN`",
-            args.host
+pub fn run(settings: &ServeSettings, printer: &Printer) -> Result<()> {
+    let options = ServiceOptions {
+        host: settings.host.clone(),
+        port: settings.port,
+        token: token(settings)?,
+        state_dir: match &settings.state_dir {
+            Some(dir) => dir.clone(),
+            None => default_state_dir()?,
+        },
+        max_upload: settings.max_upload,
+        queue: settings.queue,
+        grace: settings.grace,
+    };
+    let cache = match settings.no_cache {
+        true => None,
+        false => Some(Cache::open(settings.cache_dir.as_deref())?),
+    };
+    service::run(&options, &settings.transcription, cache.as_ref(), printer)
+}
+
+/// The token from `--token-file` or `MINUTES_API_TOKEN` (one of them).
+fn token(settings: &ServeSettings) -> Result<Option<Secret>> {
+    let from_env = crate::env::api_token();
+    let Some(path) = &settings.token_file else {
+        return Ok(from_env.map(Secret::new));
+    };
+    if from_env.is_some() {
+        return Err(Error::usage(
+            "the token is given twice: by --token-file and by MINUTES_API_TOKEN; keep one",
         ));
     }
-    let status = ServerArgs {
-        model: &model,
-        host: &args.host,
-        port: args.port,
-        ctx: args.ctx,
-        threads: args.threads,
+    let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, &e))?;
+    let token = text.trim();
+    if token.is_empty() || token.contains(char::is_whitespace) {
+        return Err(Error::file(
+            crate::error::ErrorKind::Config,
+            path,
+            "the token file must hold one token, without spaces",
+        ));
     }
-    .command()
-    // The server exits when this process does, however it ends: its stdin
-    // is a pipe held here until the server is done.
-    .arg("--watch-stdin")
-    .stdin(std::process::Stdio::piped())
-    .spawn()
-    .and_then(|mut child| {
-        // `wait` would close a stdin it still holds; keep the pipe open here.
-        let _pipe = child.stdin.take();
-        child.wait()
-    })
-    .map_err(|e| cannot_start(&e))?;
-    match status.code() {
-        Some(0) => Ok(()),
-        Some(65) => Err(Error::new(ErrorKind::BadInput, String::new())),
-        Some(66) => Err(Error::new(ErrorKind::MissingInput, String::new())),
-        Some(69) => Err(Error::new(ErrorKind::Unavailable, String::new())),
-        _ => Err(Error::new(ErrorKind::Internal, String::new())),
-    }
+    Ok(Some(Secret::new(token.to_string())))
+}
+
+/// `$XDG_STATE_HOME/minutes/service` (`~/.local/state/minutes/service`).
+fn default_state_dir() -> Result<PathBuf> {
+    use etcetera::BaseStrategy;
+    let base = etcetera::choose_base_strategy()
+        .map_err(|_| Error::usage("no home directory: pass --state-dir DIR"))?;
+    let state = base.state_dir().unwrap_or_else(|| base.data_dir());
+    Ok(state.join("minutes").join("service"))
 }

@@ -1,9 +1,9 @@
-//! Settings of the smaller commands: probe, serve, speak, models and speakers.
+//! Settings of the smaller commands: probe, serve-llm, speak, models and speakers.
 
 use std::path::PathBuf;
 
 use super::{Common, MAX_THREADS, SpeechSettings};
-use crate::cli::{ModelsCommand, ProbeArgs, ServeArgs, SpeakArgs, SpeakersCommand};
+use crate::cli::{ModelsCommand, ProbeArgs, ServeLlmArgs, SpeakArgs, SpeakersCommand};
 use crate::error::{Error, Result};
 use crate::speakers::profiles;
 
@@ -23,9 +23,9 @@ impl ProbeSettings {
     }
 }
 
-/// Settings of `minutes serve`.
+/// Settings of `minutes serve-llm`.
 #[derive(Debug)]
-pub struct ServeSettings {
+pub struct ServeLlmSettings {
     /// A GGUF path or a name in the models directory; `None`: the one there.
     pub model: Option<String>,
     pub models_dir: PathBuf,
@@ -35,8 +35,8 @@ pub struct ServeSettings {
     pub threads: Option<usize>,
 }
 
-impl ServeSettings {
-    pub fn resolve(args: ServeArgs, common: &Common) -> Result<ServeSettings> {
+impl ServeLlmSettings {
+    pub fn resolve(args: ServeLlmArgs, common: &Common) -> Result<ServeLlmSettings> {
         if args
             .threads
             .is_some_and(|t| !(1..=MAX_THREADS).contains(&t))
@@ -45,7 +45,7 @@ impl ServeSettings {
                 "--threads must be between 1 and {MAX_THREADS}"
             )));
         }
-        Ok(ServeSettings {
+        Ok(ServeLlmSettings {
             model: args.llm_model,
             models_dir: common.models_dir.clone(),
             host: args.host,

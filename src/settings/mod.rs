@@ -26,16 +26,19 @@ use crate::transcription::TranscriptionSettings;
 
 mod commands;
 mod eval;
+mod serve;
 mod suite;
 mod summarize;
 
 pub use commands::{
-    ModelsSettings, ProbeSettings, ServeSettings, SpeakSettings, SpeakersAction, SpeakersSettings,
+    ModelsSettings, ProbeSettings, ServeLlmSettings, SpeakSettings, SpeakersAction,
+    SpeakersSettings,
 };
 pub use eval::{
     CalibrateEvalSettings, CompareEvalSettings, EvalSettings, LlmSettings, MinutesEvalSettings,
     TranscriptEvalSettings,
 };
+pub use serve::ServeSettings;
 pub use suite::{HistoryEvalSettings, SuiteEvalSettings};
 pub use summarize::{SummarizeSettings, SummaryTuning};
 
@@ -299,6 +302,7 @@ pub(crate) fn stt_options(
         threads,
         beam,
         prompt,
+        temperature: 0.0,
     })
 }
 

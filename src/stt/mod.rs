@@ -19,6 +19,9 @@ pub struct SttOptions {
     pub beam: Option<usize>,
     /// Vocabulary hint passed as whisper's initial prompt.
     pub prompt: Option<String>,
+    /// The first decoding temperature (0: the most likely words; fallback
+    /// raises it where the output looks wrong).
+    pub temperature: f32,
 }
 
 impl SttOptions {
@@ -30,7 +33,14 @@ impl SttOptions {
             threads: _,
             beam,
             prompt,
+            temperature,
         } = self;
-        format!("language={language}|beam={beam:?}|prompt={prompt:?}")
+        let key = format!("language={language}|beam={beam:?}|prompt={prompt:?}");
+        // Left out at its default, so transcripts cached before it existed still count.
+        if *temperature == 0.0 {
+            key
+        } else {
+            format!("{key}|temperature={temperature}")
+        }
     }
 }

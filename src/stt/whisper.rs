@@ -308,7 +308,7 @@ fn full_params<'a>(language: &'a str, opts: &'a SttOptions) -> FullParams<'a, 'a
     p.set_no_context(true);
     p.set_suppress_blank(true);
     p.set_suppress_nst(true);
-    p.set_temperature(0.0);
+    p.set_temperature(opts.temperature);
     p.set_temperature_inc(0.2);
     p.set_entropy_thold(2.4);
     p.set_logprob_thold(-1.0);
