@@ -654,29 +654,30 @@ fn a_full_queue_answers_429_and_every_accepted_request_is_answered() {
     assert!(server.uploads_left().is_empty());
 }
 
+/// Sends `recording` from a client thread, and SIGTERM to the server once
+/// it is being transcribed; the thread gives the client's answer.
+fn stop_while_transcribing(server: &Server, recording: PathBuf) -> std::thread::JoinHandle<Answer> {
+    let url = server.url.clone();
+    let client = std::thread::spawn(move || post_to(&url, &recording, &[]));
+    for _ in 0..1200 {
+        if server.log().contains("transcribing") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(server.log().contains("transcribing"), "{}", server.log());
+    let pid = server.child.id().to_string();
+    let term = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(term.success());
+    client
+}
+
 #[test]
 fn sigterm_lets_the_running_request_finish() {
     // A grace long enough for a loaded machine: the request must finish.
     let mut server = Server::start(&["--no-cache", "--grace", "600"], &[]);
     let long = fixture("speakers-2.wav");
-    let url = server.url.clone();
-    let client = std::thread::spawn(move || post_to(&url, &long, &[]));
-    // Wait until the recording is being transcribed.
-    for _ in 0..1200 {
-        if server.log().contains("transcribing") {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(server.log().contains("transcribing"), "{}", server.log());
-    let pid = server.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    let client = stop_while_transcribing(&server, long);
     let answer = client.join().unwrap();
     assert_eq!(answer.status, 200, "{}\n{}", answer.body, server.log());
     assert!(answer.json()["text"].as_str().unwrap().len() > 100);
@@ -692,22 +693,7 @@ fn a_request_cut_off_by_the_stop_caches_none_of_its_transcript() {
     let mut server = Server::start(&["--grace", "0.1"], &shared);
     // Longer than one recognition block (180 s): the stop lands between blocks.
     let long = fixture("late-speech.wav");
-    let url = server.url.clone();
-    let client = std::thread::spawn(move || post_to(&url, &long, &[]));
-    for _ in 0..300 {
-        if server.log().contains("transcribing") {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let pid = server.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    let client = stop_while_transcribing(&server, long);
     let cut = client.join().unwrap();
     assert_ne!(
         cut.status,
