@@ -9,11 +9,7 @@ use crate::ui::Printer;
 pub fn run(args: &ServeLlmSettings, printer: &Printer) -> Result<()> {
     let dir = &args.models_dir;
     let model = local_model(args.model.as_deref(), &local_models(dir), dir)?;
-    let loopback = args
-        .host
-        .parse::<std::net::IpAddr>()
-        .map_or(args.host == "localhost", |ip| ip.is_loopback());
-    if !loopback && !crate::env::llm_token_set() {
+    if !crate::service::is_loopback(&args.host) && !crate::env::llm_token_set() {
         printer.warn(format!(
             "serving on {} without a token: anyone who reaches it can use the model; \
              set MINUTES_LLM_TOKEN to require `Authorization: Bearer TOKEN`",

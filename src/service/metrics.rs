@@ -123,6 +123,11 @@ impl Metrics {
         self.ready.set(1);
     }
 
+    /// Whether the default model is loaded: what `/readyz` tells.
+    pub fn is_ready(&self) -> bool {
+        self.ready.get() == 1
+    }
+
     fn render(&self, queued: usize) -> String {
         self.queued.set(i64::try_from(queued).unwrap_or(i64::MAX));
         let mut text = String::new();

@@ -25,7 +25,6 @@ mod worker;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
@@ -58,10 +57,14 @@ pub struct ServiceOptions {
 impl ServiceOptions {
     /// Whether the address is reachable from this machine only.
     pub fn loopback(&self) -> bool {
-        self.host
-            .parse::<IpAddr>()
-            .map_or(self.host == "localhost", |ip| ip.is_loopback())
+        is_loopback(&self.host)
     }
+}
+
+/// Whether a host to listen on is reachable from this machine only.
+pub fn is_loopback(host: &str) -> bool {
+    host.parse::<IpAddr>()
+        .map_or(host == "localhost", |ip| ip.is_loopback())
 }
 
 /// What every handler shares: the queue to the recogniser and what
@@ -77,7 +80,6 @@ struct App {
     default_model: String,
     /// The server's recognition options, which a request's fields refine.
     stt: crate::stt::SttOptions,
-    ready: Arc<AtomicBool>,
     metrics: Arc<metrics::Metrics>,
 }
 
@@ -99,7 +101,6 @@ pub fn run(
     let (default_model, _) =
         registry::resolve(transcription.model.as_deref(), &transcription.models_dir)?;
     let uploads = prepare_uploads(&opts.state_dir)?;
-    let ready = Arc::new(AtomicBool::new(false));
     let metrics = Arc::new(metrics::Metrics::new());
     let (queue, work) = tokio::sync::mpsc::channel(opts.queue.max(1));
     let app = Arc::new(App {
@@ -110,7 +111,6 @@ pub fn run(
         models_dir: transcription.models_dir.clone(),
         default_model: default_model.clone(),
         stt: transcription.stt.clone(),
-        ready: ready.clone(),
         metrics: metrics.clone(),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -124,7 +124,6 @@ pub fn run(
             cache,
             printer,
             default_model: &default_model,
-            ready: &ready,
             metrics: &metrics,
         };
         scope.spawn(move || recogniser.run(work));
@@ -230,6 +229,6 @@ fn prepare_uploads(state_dir: &Path) -> Result<PathBuf> {
 
 impl App {
     fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Acquire)
+        self.metrics.is_ready()
     }
 }

@@ -8,7 +8,6 @@
 //! instead of taking the server down.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use tempfile::TempPath;
 use tokio::sync::{mpsc, oneshot};
@@ -35,7 +34,6 @@ pub struct Recogniser<'a> {
     pub cache: Option<&'a Cache>,
     pub printer: &'a Printer,
     pub default_model: &'a str,
-    pub ready: &'a AtomicBool,
     pub metrics: &'a Metrics,
 }
 
@@ -43,10 +41,7 @@ impl<'a> Recogniser<'a> {
     pub fn run(self, mut queue: mpsc::Receiver<Work>) {
         let mut loaded = self.load(self.default_model);
         match &loaded {
-            Ok(_) => {
-                self.ready.store(true, Ordering::Release);
-                self.metrics.set_ready();
-            }
+            Ok(_) => self.metrics.set_ready(),
             Err(e) => self.printer.warn(format!(
                 "the speech model {} does not load: {}",
                 self.default_model,
