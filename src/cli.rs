@@ -118,7 +118,7 @@ pub struct TranscribeArgs {
     pub language: Option<String>,
 
     /// CPU threads for whisper.cpp. Default: all available cores.
-    #[arg(short, long, value_name = "N")]
+    #[arg(short, long, env = "MINUTES_THREADS", value_name = "N")]
     pub threads: Option<usize>,
 
     /// Beam width for beam search. Default: greedy decoding with temperature fallback.
@@ -247,8 +247,8 @@ pub struct SummarizeArgs {
     #[arg(short = 'm', long, env = "MINUTES_STT_MODEL", value_name = "NAME|PATH")]
     pub stt_model: Option<String>,
 
-    /// CPU threads for whisper.cpp.
-    #[arg(short, long, value_name = "N")]
+    /// CPU threads for whisper.cpp. Default: all available cores.
+    #[arg(short, long, env = "MINUTES_THREADS", value_name = "N")]
     pub threads: Option<usize>,
 
     #[command(flatten)]
@@ -393,8 +393,8 @@ pub struct ServeArgs {
     #[arg(short, long, value_name = "LANG")]
     pub language: Option<String>,
 
-    /// CPU threads for whisper.cpp.
-    #[arg(short, long, value_name = "N")]
+    /// CPU threads for whisper.cpp. Default: all available cores.
+    #[arg(short, long, env = "MINUTES_THREADS", value_name = "N")]
     pub threads: Option<usize>,
 
     /// Beam width for beam search. Default: greedy decoding with temperature fallback.
@@ -434,7 +434,7 @@ pub struct ServeLlmArgs {
     #[arg(long, value_name = "N")]
     pub ctx: Option<u32>,
     /// CPU threads. Default: all cores.
-    #[arg(short, long, value_name = "N")]
+    #[arg(short, long, env = "MINUTES_LLM_THREADS", value_name = "N")]
     pub threads: Option<usize>,
 }
 

@@ -35,7 +35,13 @@ impl LocalServer {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("minutes-llm"))
             .arg("--model")
             .arg(&model)
-            .args(["--port", "0", "--watch-stdin", "--threads", "2"])
+            .args([
+                "--port",
+                "0",
+                "--watch-stdin",
+                "--threads",
+                crate::common::THREADS,
+            ])
             .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -68,6 +68,12 @@ fn isolated_home() -> &'static Path {
     })
 }
 
+/// CPU threads for whisper.cpp and llama.cpp in every process a test starts.
+/// Tests run side by side, one per core; ggml's threads spin at their
+/// barriers, so two processes with a thread per core each slow each other
+/// down many times over instead of sharing the cores.
+pub const THREADS: &str = "1";
+
 /// The real `minutes` binary, with config and data directories isolated from
 /// the user's, no colour, and no model-related variables inherited.
 pub fn minutes() -> assert_cmd::Command {
@@ -78,6 +84,8 @@ pub fn minutes() -> assert_cmd::Command {
     cmd.env("XDG_CONFIG_HOME", home.join("config"))
         .env("XDG_DATA_HOME", home.join("data"))
         .env("NO_COLOR", "1")
+        .env("MINUTES_THREADS", THREADS)
+        .env("MINUTES_LLM_THREADS", THREADS)
         .env_remove("MINUTES_MODELS_DIR")
         .env_remove("MINUTES_STT_MODEL")
         .env_remove("MINUTES_CONFIG")
@@ -101,6 +109,8 @@ pub fn minutes_process() -> std::process::Command {
     cmd.env("XDG_CONFIG_HOME", home.join("config"))
         .env("XDG_DATA_HOME", home.join("data"))
         .env("NO_COLOR", "1")
+        .env("MINUTES_THREADS", THREADS)
+        .env("MINUTES_LLM_THREADS", THREADS)
         .env_remove("MINUTES_LLM_API_KEY")
         .env_remove("OPENAI_API_KEY");
     cmd
