@@ -227,17 +227,8 @@ pub struct SummarizeArgs {
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
-    /// OpenAI-compatible server URL (e.g. http://127.0.0.1:11434/v1 for Ollama), or `openai`.
-    #[arg(long, env = "MINUTES_LLM", value_name = "URL|openai")]
-    pub llm: Option<String>,
-
-    /// Model name on that server.
-    #[arg(long, env = "MINUTES_LLM_MODEL", value_name = "NAME")]
-    pub llm_model: Option<String>,
-
-    /// Language to write the minutes in (en, ko, …). Default: the meeting's language.
-    #[arg(short, long, value_name = "LANG")]
-    pub language: Option<String>,
+    #[command(flatten)]
+    pub minutes: MinutesArgs,
 
     /// Spoken language of recordings: auto, or a code such as en or ko.
     #[arg(long, value_name = "LANG")]
@@ -253,6 +244,53 @@ pub struct SummarizeArgs {
 
     #[command(flatten)]
     pub recording: RecordingArgs,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = MinutesFormat::Md)]
+    pub format: MinutesFormat,
+
+    /// Append the timestamped (corrected) transcript.
+    #[arg(long)]
+    pub include_transcript: bool,
+
+    /// Write the minutes to FILE instead of stdout (one input only).
+    #[arg(short, long, value_name = "FILE", conflicts_with = "out_dir")]
+    pub output: Option<PathBuf>,
+
+    /// Write one document per input into DIR, named after the input.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+
+    /// Read the minutes aloud when they are done.
+    #[arg(long)]
+    pub speak: bool,
+
+    /// Also render the spoken minutes to this WAV file (no sound device needed).
+    #[arg(long, value_name = "FILE.wav")]
+    pub speak_to: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub voice: VoiceArgs,
+
+    #[command(flatten)]
+    pub batch: BatchArgs,
+}
+
+/// How minutes are made: the LLM, the summary's language and shape, and
+/// how LLM calls are tried (for `summarize` and `serve`).
+#[derive(Debug, Args)]
+pub struct MinutesArgs {
+    /// OpenAI-compatible server URL (e.g. http://127.0.0.1:11434/v1 for Ollama), or `openai`.
+    #[arg(long, env = "MINUTES_LLM", value_name = "URL|openai")]
+    pub llm: Option<String>,
+
+    /// Model name on that server.
+    #[arg(long, env = "MINUTES_LLM_MODEL", value_name = "NAME")]
+    pub llm_model: Option<String>,
+
+    /// Language to write the minutes in (en, ko, …). Default: the meeting's language.
+    #[arg(short, long, value_name = "LANG")]
+    pub language: Option<String>,
 
     /// Skip the LLM pass that fixes recognition errors.
     #[arg(long)]
@@ -294,22 +332,6 @@ pub struct SummarizeArgs {
     #[arg(long, value_name = "NAME|DIR")]
     pub template: Option<String>,
 
-    /// Output format.
-    #[arg(short, long, value_enum, default_value_t = MinutesFormat::Md)]
-    pub format: MinutesFormat,
-
-    /// Append the timestamped (corrected) transcript.
-    #[arg(long)]
-    pub include_transcript: bool,
-
-    /// Write the minutes to FILE instead of stdout (one input only).
-    #[arg(short, long, value_name = "FILE", conflicts_with = "out_dir")]
-    pub output: Option<PathBuf>,
-
-    /// Write one document per input into DIR, named after the input.
-    #[arg(long, value_name = "DIR")]
-    pub out_dir: Option<PathBuf>,
-
     /// Seconds one LLM request may take (all of its answer included).
     /// Default: 300; 1800 for the bundled local model, which is slow on a CPU
     /// (a crash of it is noticed at once, not by timing out).
@@ -323,20 +345,6 @@ pub struct SummarizeArgs {
     /// Seconds the LLM work of one input may take in all, retries included.
     #[arg(long, value_name = "SECS")]
     pub deadline: Option<f64>,
-
-    /// Read the minutes aloud when they are done.
-    #[arg(long)]
-    pub speak: bool,
-
-    /// Also render the spoken minutes to this WAV file (no sound device needed).
-    #[arg(long, value_name = "FILE.wav")]
-    pub speak_to: Option<PathBuf>,
-
-    #[command(flatten)]
-    pub voice: VoiceArgs,
-
-    #[command(flatten)]
-    pub batch: BatchArgs,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -389,9 +397,13 @@ pub struct ServeArgs {
     #[arg(short = 'm', long, env = "MINUTES_STT_MODEL", value_name = "NAME|PATH")]
     pub stt_model: Option<String>,
 
-    /// Spoken language of requests that name none: auto, or a code such as en or ko.
-    #[arg(short, long, value_name = "LANG")]
-    pub language: Option<String>,
+    /// Spoken language of recordings and requests that name none: auto, or a code such as en or ko.
+    #[arg(long, value_name = "LANG")]
+    pub audio_language: Option<String>,
+
+    /// How jobs' minutes are made: the same LLM and summary settings as `summarize`.
+    #[command(flatten)]
+    pub minutes: MinutesArgs,
 
     /// CPU threads for whisper.cpp. Default: all available cores.
     #[arg(short, long, env = "MINUTES_THREADS", value_name = "N")]

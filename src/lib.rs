@@ -10,6 +10,7 @@ pub mod download;
 pub mod env;
 pub mod error;
 pub mod eval;
+pub mod flow;
 pub mod hash;
 pub mod llm;
 pub mod media;

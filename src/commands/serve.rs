@@ -28,7 +28,13 @@ pub fn run(settings: &ServeSettings, printer: &Printer) -> Result<()> {
         true => None,
         false => Some(Cache::open(settings.cache_dir.as_deref())?),
     };
-    service::run(&options, &settings.transcription, cache.as_ref(), printer)
+    service::run(
+        &options,
+        &settings.transcription,
+        &settings.minutes,
+        cache.as_ref(),
+        printer,
+    )
 }
 
 /// The token from `--token-file` or `MINUTES_API_TOKEN` (one of them).

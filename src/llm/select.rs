@@ -48,18 +48,32 @@ const LOCAL: &str = "local";
 /// Turns the user's choice into an endpoint. With no `--llm`: the bundled
 /// local model when a `.gguf` file is present (or named), else OpenAI when
 /// `OPENAI_API_KEY` is set, else a configuration error that lists the ways on.
-pub fn select(choice: &LlmChoice, models_dir: &Path) -> Result<Endpoint> {
-    let local_present = local_models(models_dir);
-    let model = choice.model.clone();
-    let picked = choice
+/// Whether [`select`] has an LLM to choose: a server named, a local model
+/// present or named, or an OpenAI key.
+pub fn is_configured(choice: &LlmChoice, models_dir: &Path) -> bool {
+    pick(choice, &local_models(models_dir)).is_some()
+}
+
+/// The server asked for, else the bundled model if one is present or named,
+/// else OpenAI if its key is set.
+fn pick(choice: &LlmChoice, local_present: &[PathBuf]) -> Option<String> {
+    choice
         .llm
         .clone()
         .or_else(|| {
-            (!local_present.is_empty() || model.as_deref().is_some_and(|m| m.ends_with(".gguf")))
-                .then(|| LOCAL.into())
+            let named = choice
+                .model
+                .as_deref()
+                .is_some_and(|m| m.ends_with(".gguf"));
+            (!local_present.is_empty() || named).then(|| LOCAL.into())
         })
-        .or_else(|| choice.openai_key.as_ref().map(|_| "openai".into()));
-    let Some(picked) = picked else {
+        .or_else(|| choice.openai_key.as_ref().map(|_| "openai".into()))
+}
+
+pub fn select(choice: &LlmChoice, models_dir: &Path) -> Result<Endpoint> {
+    let local_present = local_models(models_dir);
+    let model = choice.model.clone();
+    let Some(picked) = pick(choice, &local_present) else {
         return Err(Error::config("no LLM is configured").with_hint(format!(
             "pull a local model with `minutes models pull {}` (or pass --llm local --llm-model FILE.gguf), \
              point --llm at an OpenAI-compatible server (Ollama: http://127.0.0.1:11434/v1) with --llm-model NAME, \

@@ -51,6 +51,14 @@ pub struct Metrics {
     transcribe_seconds: Histogram,
     queued: Gauge,
     ready: Gauge,
+    jobs_ended: Family<Outcome, Counter>,
+    job_seconds: Histogram,
+    jobs: Family<StateLabel, Gauge>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabel {
+    state: String,
 }
 
 impl Metrics {
@@ -93,7 +101,24 @@ impl Metrics {
             "1 once the default speech model is loaded",
             ready.clone(),
         );
+        let jobs_ended = Family::<Outcome, Counter>::default();
+        registry.register(
+            "jobs_finished",
+            "Jobs that ended, by outcome (done, failed, cancelled)",
+            jobs_ended.clone(),
+        );
+        let job_seconds = Histogram::new(exponential_buckets(0.25, 2.0, 15));
+        registry.register(
+            "job_seconds",
+            "Wall time of a job, from its start to its minutes",
+            job_seconds.clone(),
+        );
+        let jobs = Family::<StateLabel, Gauge>::default();
+        registry.register("jobs", "Jobs in the store, by state", jobs.clone());
         Metrics {
+            jobs_ended,
+            job_seconds,
+            jobs,
             registry,
             requests,
             transcriptions,
@@ -119,6 +144,19 @@ impl Metrics {
         self.audio_seconds.inc_by(audio);
     }
 
+    /// A job ended; `seconds` and `audio` count for done jobs only.
+    pub fn job_ended(&self, outcome: &str, seconds: f64, audio: f64) {
+        self.jobs_ended
+            .get_or_create(&Outcome {
+                outcome: outcome.into(),
+            })
+            .inc();
+        if outcome == "done" {
+            self.job_seconds.observe(seconds);
+            self.audio_seconds.inc_by(audio);
+        }
+    }
+
     pub fn set_ready(&self) {
         self.ready.set(1);
     }
@@ -128,8 +166,24 @@ impl Metrics {
         self.ready.get() == 1
     }
 
-    fn render(&self, queued: usize) -> String {
+    fn render(&self, queued: usize, jobs: &[(String, u64)]) -> String {
         self.queued.set(i64::try_from(queued).unwrap_or(i64::MAX));
+        // Every state is shown, at 0 when no job is in it.
+        for state in [
+            "queued",
+            "transcribing",
+            "summarizing",
+            "done",
+            "failed",
+            "cancelled",
+        ] {
+            let n = jobs.iter().find(|(s, _)| s == state).map_or(0, |(_, n)| *n);
+            self.jobs
+                .get_or_create(&StateLabel {
+                    state: state.into(),
+                })
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
         let mut text = String::new();
         // Writing to a String cannot fail.
         let _ = prometheus_text::encode(&mut text, &self.registry);
@@ -157,7 +211,8 @@ pub async fn count(State(app): State<Arc<App>>, request: Request, next: Next) ->
 
 pub async fn scrape(State(app): State<Arc<App>>) -> Response {
     let queued = app.queue.max_capacity() - app.queue.capacity();
-    let mut response = app.metrics.render(queued).into_response();
+    let jobs = app.jobs.store.by_state().unwrap_or_default();
+    let mut response = app.metrics.render(queued, &jobs).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(prometheus_text::CONTENT_TYPE),

@@ -17,21 +17,25 @@
 
 mod api;
 mod auth;
+mod jobs;
 mod metrics;
 mod openai;
+mod store;
 mod upload;
 mod worker;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use crate::batch::cache::Cache;
 use crate::error::{Error, ErrorKind, Result};
+use crate::flow::{MinutesSpec, Recipe};
 use crate::llm::Secret;
 use crate::stt::registry;
 use crate::transcription::TranscriptionSettings;
@@ -48,7 +52,8 @@ pub struct ServiceOptions {
     pub state_dir: PathBuf,
     /// The largest upload accepted, in bytes (`413` past it).
     pub max_upload: u64,
-    /// Requests that may wait for the recogniser (`429` past it).
+    /// Requests that may wait for the recogniser, and jobs that may be
+    /// open (waiting or running) at once (`429` past it).
     pub queue: usize,
     /// How long a stopping server lets running requests finish.
     pub grace: Duration,
@@ -81,6 +86,9 @@ struct App {
     /// The server's recognition options, which a request's fields refine.
     stt: crate::stt::SttOptions,
     metrics: Arc<metrics::Metrics>,
+    jobs: Arc<jobs::Board>,
+    /// Jobs open at once before `POST /v1/jobs` answers `429`.
+    queue_limit: usize,
 }
 
 /// Serves until SIGTERM or Ctrl-C, then lets running requests finish for
@@ -88,6 +96,7 @@ struct App {
 pub fn run(
     opts: &ServiceOptions,
     transcription: &TranscriptionSettings,
+    minutes: &MinutesSpec,
     cache: Option<&Cache>,
     printer: &Printer,
 ) -> Result<()> {
@@ -101,6 +110,18 @@ pub fn run(
     let (default_model, _) =
         registry::resolve(transcription.model.as_deref(), &transcription.models_dir)?;
     let uploads = prepare_uploads(&opts.state_dir)?;
+    // Jobs need an LLM; without one the server still transcribes.
+    let recipe = match crate::llm::select::is_configured(&minutes.llm, &minutes.models_dir) {
+        true => Some(Recipe::prepare(minutes, transcription, cache.cloned())?),
+        false => {
+            printer.warn("no LLM is configured: jobs are refused (pass --llm and --llm-model)");
+            None
+        }
+    };
+    let board = Arc::new(jobs::Board::new(
+        store::Store::open(&opts.state_dir)?,
+        recipe.is_some(),
+    ));
     let metrics = Arc::new(metrics::Metrics::new());
     let (queue, work) = tokio::sync::mpsc::channel(opts.queue.max(1));
     let app = Arc::new(App {
@@ -112,30 +133,56 @@ pub fn run(
         default_model: default_model.clone(),
         stt: transcription.stt.clone(),
         metrics: metrics.clone(),
+        jobs: board.clone(),
+        queue_limit: opts.queue,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| Error::internal(format!("async runtime: {e}")))?;
-    std::thread::scope(|scope| {
+    let stopping = AtomicBool::new(false);
+    let served = std::thread::scope(|scope| {
         let recogniser = worker::Recogniser {
             settings: transcription,
             cache,
             printer,
             default_model: &default_model,
             metrics: &metrics,
+            board: &board,
+            recipe: recipe.as_ref(),
+            runtime: &runtime,
+            stopping: &stopping,
         };
         scope.spawn(move || recogniser.run(work));
-        let served = runtime.block_on(serve(opts, app, printer));
+        let served = runtime.block_on(serve(opts, app, &stopping, printer));
+        // The job running has what is left of the grace period; cut off
+        // then, it stays in the store and resumes at the next start.
+        if let Ok(stopped) = &served {
+            let deadline = stopped.checked_add(opts.grace);
+            while board.is_running() && deadline.is_some_and(|d| Instant::now() < d) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        stopping.store(true, Ordering::SeqCst);
+        if board.stop_running(None) {
+            printer.warn("the job running is cut off by the stop; it resumes at the next start");
+        }
         // The queue closes with the last handler; the recogniser then ends
         // once the recording it is on is stopped (its reader has gone).
-        runtime.shutdown_timeout(Duration::from_secs(1));
         served
-    })
+    });
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    served.map(|_| ())
 }
 
-async fn serve(opts: &ServiceOptions, app: Arc<App>, printer: &Printer) -> Result<()> {
+/// Serves until stopped; gives the moment the stop was asked for.
+async fn serve(
+    opts: &ServiceOptions,
+    app: Arc<App>,
+    stopping: &AtomicBool,
+    printer: &Printer,
+) -> Result<Instant> {
     let listener = tokio::net::TcpListener::bind((opts.host.as_str(), opts.port))
         .await
         .map_err(|e| {
@@ -154,6 +201,15 @@ async fn serve(opts: &ServiceOptions, app: Arc<App>, printer: &Printer) -> Resul
             "/v1/audio/transcriptions",
             post(openai::transcriptions).layer(DefaultBodyLimit::max(limit)),
         )
+        .route(
+            "/v1/jobs",
+            post(jobs::create)
+                .get(jobs::list)
+                .layer(DefaultBodyLimit::max(limit)),
+        )
+        .route("/v1/jobs/{id}", get(jobs::get).delete(jobs::delete))
+        .route("/v1/jobs/{id}/minutes", get(jobs::minutes))
+        .route("/v1/jobs/{id}/transcript", get(jobs::transcript))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             auth::check,
@@ -170,30 +226,35 @@ async fn serve(opts: &ServiceOptions, app: Arc<App>, printer: &Printer) -> Resul
         ))
         .with_state(app);
     printer.status(format!("listening on http://{addr}"));
-    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let (stop_tx, stop) = tokio::sync::watch::channel(None::<Instant>);
     tokio::spawn(async move {
         stopped().await;
-        let _ = stop_tx.send(true);
+        let _ = stop_tx.send(Some(Instant::now()));
     });
     let mut graceful = stop.clone();
     let server = axum::serve(listener, router)
         .with_graceful_shutdown(async move {
-            let _ = graceful.wait_for(|s| *s).await;
+            let _ = graceful.wait_for(Option::is_some).await;
         })
         .into_future();
-    let mut told = stop;
+    let mut told = stop.clone();
     let grace = opts.grace;
-    tokio::select! {
+    let served = tokio::select! {
         served = server => served.map_err(|e| Error::internal(format!("server: {e}"))),
         _ = async {
-            let _ = told.wait_for(|s| *s).await;
-            printer.status(format!("stopping: running requests have {} s to finish", grace.as_secs()));
+            let _ = told.wait_for(Option::is_some).await;
+            // No job starts from here on.
+            stopping.store(true, Ordering::SeqCst);
+            printer.status(format!("stopping: running requests and jobs have {} s to finish", grace.as_secs()));
             tokio::time::sleep(grace).await;
         } => {
             printer.warn("stopped with requests still running: the grace period is over");
             Ok(())
         }
-    }
+    };
+    stopping.store(true, Ordering::SeqCst);
+    let asked = *stop.borrow();
+    served.map(|()| asked.unwrap_or_else(Instant::now))
 }
 
 /// SIGTERM (how service managers and Kubernetes stop a process) or Ctrl-C.

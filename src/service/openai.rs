@@ -124,7 +124,7 @@ async fn transcribe(
         ..app.stt.clone()
     };
     let (reply, answer) = oneshot::channel();
-    let work = Work {
+    let work = Work::Transcribe {
         audio: request.upload.path,
         model: request.model.clone(),
         stt,

@@ -40,7 +40,7 @@ pub use eval::{
 };
 pub use serve::ServeSettings;
 pub use suite::{HistoryEvalSettings, SuiteEvalSettings};
-pub use summarize::{SummarizeSettings, SummaryTuning};
+pub use summarize::SummarizeSettings;
 
 /// The config file's contents (`$XDG_CONFIG_HOME/minutes/config.yaml`).
 #[derive(Debug, Default, Deserialize)]

@@ -1,5 +1,6 @@
-//! Settings of `minutes serve`: how the server listens, and the same
-//! transcription settings `transcribe` resolves.
+//! Settings of `minutes serve`: how the server listens, the same
+//! transcription settings `transcribe` resolves, and the same minutes
+//! settings `summarize` resolves (for jobs).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -7,6 +8,7 @@ use std::time::Duration;
 use super::{Common, seconds, stt_options, transcription};
 use crate::cli::{RecordingArgs, ServeArgs};
 use crate::error::{Error, Result};
+use crate::flow::MinutesSpec;
 use crate::transcription::TranscriptionSettings;
 
 /// Uploads past this are refused whatever the flag says (a typo, not a meeting).
@@ -25,6 +27,8 @@ pub struct ServeSettings {
     pub queue: usize,
     pub grace: Duration,
     pub transcription: TranscriptionSettings,
+    /// How jobs' minutes are made.
+    pub minutes: MinutesSpec,
     pub cache_dir: Option<PathBuf>,
     pub no_cache: bool,
 }
@@ -48,7 +52,13 @@ impl ServeSettings {
             speaker_names: None,
             date: None,
         };
-        let stt = stt_options(args.language, args.threads, args.beam, None, &common.config)?;
+        let stt = stt_options(
+            args.audio_language,
+            args.threads,
+            args.beam,
+            None,
+            &common.config,
+        )?;
         Ok(ServeSettings {
             host: args.host,
             port: args.port,
@@ -58,6 +68,7 @@ impl ServeSettings {
             queue: args.queue,
             grace: seconds("--grace", args.grace)?,
             transcription: transcription(args.stt_model, stt, recording, common)?,
+            minutes: super::summarize::minutes_spec(args.minutes, common)?,
             cache_dir: args.cache_dir,
             no_cache: args.no_cache,
         })

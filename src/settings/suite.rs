@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use super::eval::LlmSettings;
-use super::{Common, SummaryTuning, config_dir, language_name, llm_calls, seconds};
+use super::{Common, config_dir, language_name, llm_calls, seconds};
 use crate::cli::{EvalFormat, EvalHistoryArgs, EvalSuiteArgs};
 use crate::error::{Error, Result};
 use crate::llm::Secret;
@@ -28,7 +28,7 @@ pub struct SuiteEvalSettings {
     pub llms: Vec<LlmSettings>,
     /// How to summarise: `summarize`'s defaults, with unverified items
     /// kept (marked) so that precision can count them.
-    pub tuning: SummaryTuning,
+    pub tuning: crate::summarize::Tuning,
     /// `--judge-llm`; `None`: no rubric scores.
     pub judge: Option<LlmSettings>,
     /// `--rubric`; `None` is the built-in scoring rubric.
@@ -110,7 +110,7 @@ impl SuiteEvalSettings {
             templates: once_each("--template", template, cfg.template.clone())?,
             config_dir: config_dir(),
             llms: models.into_iter().map(|m| reach(llm.clone(), m)).collect(),
-            tuning: SummaryTuning {
+            tuning: crate::summarize::Tuning {
                 language,
                 language_name,
                 correct: !no_correct,

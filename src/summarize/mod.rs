@@ -26,6 +26,27 @@ use serde::Serialize;
 
 pub use pipeline::{Summary, run};
 
+/// How to summarise, as asked; what depends on the LLM chosen (concurrency
+/// and chunk defaults of a local or a large model) is settled when the
+/// command has chosen it ([`Options::new`]).
+#[derive(Debug, Clone)]
+pub struct Tuning {
+    /// The language code of the minutes asked for, if any (front matter).
+    pub language: Option<String>,
+    /// How the prompts name the language asked for; `None`: the recording's.
+    pub language_name: Option<String>,
+    pub correct: bool,
+    pub chunk_tokens: Option<usize>,
+    pub jobs: Option<usize>,
+    pub allow_partial: bool,
+    /// `--keep-unverified`: items whose evidence is not found stay, marked.
+    pub keep_unverified: bool,
+    /// Sampling temperature of every LLM call (0–2).
+    pub temperature: f32,
+    /// `--seed`, sent where the server supports it.
+    pub seed: Option<u32>,
+}
+
 /// Runs the pipeline over a transcript already in memory (a saved one, as
 /// `eval suite` summarises its cases): every segment is there at once, and
 /// no stage cache is used, so each run asks the LLM afresh.
@@ -97,7 +118,7 @@ impl Options {
     /// fills the schema's bounds, so its retries are kept short; large hosted
     /// models take bigger chunks.
     pub fn new(
-        tuning: &crate::settings::SummaryTuning,
+        tuning: &Tuning,
         endpoint: &crate::llm::select::Endpoint,
         glossary: String,
     ) -> Options {

@@ -6,6 +6,7 @@
 //! This module holds what the tests share: the server, curl, uploads.
 
 mod guards;
+mod jobs;
 mod metrics;
 mod openai;
 mod stop;
@@ -44,9 +45,32 @@ struct Server {
     _dirs: Vec<tempfile::TempDir>,
 }
 
+/// A state folder and a stage cache that outlive one server (for restarts).
+struct Dirs {
+    state: tempfile::TempDir,
+    cache: tempfile::TempDir,
+}
+
+impl Dirs {
+    fn new() -> Dirs {
+        Dirs {
+            state: scratch(),
+            cache: scratch(),
+        }
+    }
+}
+
 impl Server {
     fn start(args: &[&str], env: &[(&str, &str)]) -> Server {
-        let (state, cache) = (scratch(), scratch());
+        let dirs = Dirs::new();
+        let mut server = Server::start_in(&dirs, args, env);
+        server._dirs = vec![dirs.state, dirs.cache];
+        server
+    }
+
+    /// A server on folders the caller keeps.
+    fn start_in(dirs: &Dirs, args: &[&str], env: &[(&str, &str)]) -> Server {
+        let (state, cache) = (&dirs.state, &dirs.cache);
         let mut cmd = minutes_process();
         cmd.args(["serve", "--port", "0", "--speakers", "off", "--models-dir"])
             .arg(served_models())
@@ -81,7 +105,7 @@ impl Server {
             url,
             log,
             state: state.path().to_path_buf(),
-            _dirs: vec![state, cache],
+            _dirs: Vec::new(),
         };
         server.wait_ready();
         server
