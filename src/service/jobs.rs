@@ -138,12 +138,8 @@ pub async fn create(
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > app.max_upload) {
-        return upload::too_large().into_response();
+    if let Err(e) = upload::check_length(&headers, app.max_upload) {
+        return e.into_response();
     }
     match accept(&app, multipart).await {
         Ok(job) => {
@@ -168,13 +164,7 @@ async fn accept(
             "no LLM is configured: start the server with --llm URL --llm-model NAME (or a local model)",
         ));
     }
-    let multipart = multipart.map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            format!("expected a multipart/form-data upload: {}", e.body_text()),
-        )
-    })?;
+    let multipart = upload::form(multipart)?;
     let form = upload::read(multipart, &app.uploads).await?;
     let file = form
         .file
@@ -211,25 +201,8 @@ async fn accept(
             other => return Err(ApiError::field(other, "not an option of jobs")),
         }
     }
-    let local = file.path.display().to_string();
-    let transcript = crate::transcript::parse::is_transcript(&file.path);
-    if !transcript {
-        // A file that is not a recording is told at once, not after the queue.
-        let probe_path = file.path.to_path_buf();
-        let info = tokio::task::spawn_blocking(move || crate::media::probe(&probe_path))
-            .await
-            .map_err(|_| {
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "probe failed",
-                )
-            })?
-            .map_err(|e| ApiError::from_stage(&e, &local, &file.name))?;
-        if !info.decodable {
-            let reason = info.reason.unwrap_or_else(|| "no audio stream".into());
-            return Err(ApiError::bad_file(format!("{}: {reason}", file.name)));
-        }
+    if !crate::transcript::parse::is_transcript(&file.path) {
+        upload::check_recording(&file).await?;
     }
     let store = &app.jobs.store;
     if store.open_jobs().map_err(|e| store_error(&e))? >= app.queue_limit {

@@ -151,7 +151,6 @@ pub fn run(
             metrics: &metrics,
             board: &board,
             recipe: recipe.as_ref(),
-            runtime: &runtime,
             stopping: &stopping,
         };
         scope.spawn(move || recogniser.run(work));
@@ -168,11 +167,12 @@ pub fn run(
         if board.stop_running(None) {
             printer.warn("the job running is cut off by the stop; it resumes at the next start");
         }
-        // The queue closes with the last handler; the recogniser then ends
-        // once the recording it is on is stopped (its reader has gone).
+        // Requests still in flight end here: the queue closes with the last
+        // handler, and the recogniser ends once the recording it is on is
+        // stopped (its reader has gone).
+        runtime.shutdown_timeout(Duration::from_secs(1));
         served
     });
-    runtime.shutdown_timeout(Duration::from_secs(1));
     served.map(|_| ())
 }
 

@@ -70,15 +70,8 @@ pub async fn transcriptions(
     headers: axum::http::HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    // A declared length past the limit is refused before the body is read
-    // (a client waiting on `Expect: 100-continue` then sends none of it);
-    // a body of no declared length is cut off where it passes the limit.
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > app.max_upload) {
-        return upload::too_large().into_response();
+    if let Err(e) = upload::check_length(&headers, app.max_upload) {
+        return e.into_response();
     }
     match transcribe(&app, multipart).await {
         Ok(response) => response,
@@ -90,33 +83,12 @@ async fn transcribe(
     app: &App,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
-    let multipart = multipart.map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            format!("expected a multipart/form-data upload: {}", e.body_text()),
-        )
-    })?;
+    let multipart = upload::form(multipart)?;
     let form = upload::read(multipart, &app.uploads).await?;
     let request = parse(form, app)?;
     let local = request.upload.path.display().to_string();
     let shown = request.upload.name.clone();
-    let probe_path = request.upload.path.to_path_buf();
-    // A file that is not a recording is told at once, not after the queue.
-    let info = tokio::task::spawn_blocking(move || crate::media::probe(&probe_path))
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "probe failed",
-            )
-        })?
-        .map_err(|e| ApiError::from_stage(&e, &local, &shown))?;
-    if !info.decodable {
-        let reason = info.reason.unwrap_or_else(|| "no audio stream".into());
-        return Err(ApiError::bad_file(format!("{shown}: {reason}")));
-    }
+    upload::check_recording(&request.upload).await?;
     let stt = SttOptions {
         language: request.language.clone(),
         prompt: request.prompt.clone(),

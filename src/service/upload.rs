@@ -10,8 +10,8 @@ use std::io::Write;
 use std::path::Path;
 
 use axum::extract::Multipart;
-use axum::extract::multipart::MultipartError;
-use axum::http::StatusCode;
+use axum::extract::multipart::{MultipartError, MultipartRejection};
+use axum::http::{HeaderMap, StatusCode, header};
 use tempfile::TempPath;
 
 use super::api::ApiError;
@@ -91,7 +91,56 @@ fn broken(err: MultipartError) -> ApiError {
     }
 }
 
-pub fn too_large() -> ApiError {
+/// Refuses a declared length past the limit before the body is read (a
+/// client waiting on `Expect: 100-continue` then sends none of it); a body
+/// of no declared length is cut off where it passes the limit.
+pub fn check_length(headers: &HeaderMap, max: u64) -> Result<(), ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared.is_some_and(|n| n > max) {
+        true => Err(too_large()),
+        false => Ok(()),
+    }
+}
+
+/// The form, or a `400` saying a form was expected.
+pub fn form(multipart: Result<Multipart, MultipartRejection>) -> Result<Multipart, ApiError> {
+    multipart.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("expected a multipart/form-data upload: {}", e.body_text()),
+        )
+    })
+}
+
+/// Checks that the upload is a recording we can decode, told at once
+/// rather than after the queue.
+pub async fn check_recording(upload: &Upload) -> Result<(), ApiError> {
+    let local = upload.path.display().to_string();
+    let path = upload.path.to_path_buf();
+    let info = tokio::task::spawn_blocking(move || crate::media::probe(&path))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "probe failed",
+            )
+        })?
+        .map_err(|e| ApiError::from_stage(&e, &local, &upload.name))?;
+    match info.decodable {
+        true => Ok(()),
+        false => {
+            let reason = info.reason.unwrap_or_else(|| "no audio stream".into());
+            Err(ApiError::bad_file(format!("{}: {reason}", upload.name)))
+        }
+    }
+}
+
+fn too_large() -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "too_large",

@@ -51,7 +51,6 @@ pub struct Recogniser<'a> {
     pub board: &'a Board,
     /// How jobs' minutes are made; `None`: no LLM is configured.
     pub recipe: Option<&'a Recipe>,
-    pub runtime: &'a tokio::runtime::Runtime,
     /// Set once the server stops: no job is started after it, and the one
     /// running, if cut off, is resumed at the next start.
     pub stopping: &'a AtomicBool,
@@ -71,13 +70,26 @@ impl<'a> Recogniser<'a> {
             )),
         }
         let mut local: Option<LocalServer> = None;
+        // The jobs' LLM calls run on a runtime of this thread's own: the
+        // server's is shut down at the stop, which ends the requests in
+        // flight, while a job may still be finishing.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build();
         loop {
             let work = match queue.try_recv() {
                 Ok(work) => work,
                 Err(mpsc::error::TryRecvError::Disconnected) => break,
                 Err(mpsc::error::TryRecvError::Empty) => {
                     if let Some(job) = self.next_job() {
-                        self.job(job, &mut loaded, &mut local);
+                        match &runtime {
+                            Ok(runtime) => self.job(job, runtime, &mut loaded, &mut local),
+                            Err(e) => {
+                                let message = format!("async runtime: {e}");
+                                let _ = self.board.store.fail(&job.id, "internal", &message);
+                            }
+                        }
                         continue;
                     }
                     match queue.blocking_recv() {
@@ -159,7 +171,13 @@ impl<'a> Recogniser<'a> {
     }
 
     /// One job, from its recording to its minutes on disk.
-    fn job(&self, job: Job, loaded: &mut Loaded<'a>, local: &mut Option<LocalServer>) {
+    fn job(
+        &self,
+        job: Job,
+        runtime: &tokio::runtime::Runtime,
+        loaded: &mut Loaded<'a>,
+        local: &mut Option<LocalServer>,
+    ) {
         let store = &self.board.store;
         let id = job.id.clone();
         let Some(recipe) = self.recipe else {
@@ -198,7 +216,7 @@ impl<'a> Recogniser<'a> {
         let result = self.with_model(self.default_model, loaded, |stage| {
             let endpoint = flow::endpoint(&recipe.endpoint, local, self.printer)?;
             let doc = flow::make(
-                self.runtime,
+                runtime,
                 &recipe,
                 &endpoint,
                 stage,

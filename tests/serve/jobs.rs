@@ -277,3 +277,39 @@ fn bad_job_requests_are_refused_and_a_job_can_be_cancelled_then_removed() {
     let again = curl(&server.url, &format!("/v1/jobs/{id}"), &["-X", "DELETE"]);
     assert_eq!(again.status, 404);
 }
+
+#[test]
+fn sigterm_cuts_off_a_running_job_after_the_grace_and_it_resumes_at_the_next_start() {
+    let llm = FakeLlm::start(Faults {
+        delay: Duration::from_secs(3),
+        ..Faults::default()
+    });
+    let dirs = Dirs::new();
+    let transcript = common::llm::planted_transcript(dirs.cache.path(), 3);
+    let mut first = with_llm(&llm, &dirs, &["--grace", "0.5"]);
+    let accepted = submit(&first, &transcript, &[]);
+    assert_eq!(accepted.status, 202, "{accepted:?}");
+    let id = accepted.json()["id"].as_str().unwrap().to_string();
+    wait_for_state(&first, &id, "summarizing");
+    super::stop::terminate(&first);
+    assert_eq!(
+        first.child.wait().unwrap().code(),
+        Some(0),
+        "{}",
+        first.log()
+    );
+    assert!(
+        first.log().contains("resumes at the next start"),
+        "{}",
+        first.log()
+    );
+
+    let second = with_llm(&llm, &dirs, &[]);
+    wait_for_state(&second, &id, "done");
+    let json = curl(
+        &second.url,
+        &format!("/v1/jobs/{id}/minutes?format=json"),
+        &[],
+    );
+    assert_eq!(made(json.json()), made(cli_minutes(&llm, &transcript)));
+}

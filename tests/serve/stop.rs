@@ -14,7 +14,7 @@ fn wait_for_log(server: &Server, needle: &str) {
     panic!("the server never logged {needle:?}: {}", server.log());
 }
 
-fn terminate(server: &Server) {
+pub(super) fn terminate(server: &Server) {
     let pid = server.child.id().to_string();
     let term = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(term.success());
