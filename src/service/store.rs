@@ -317,11 +317,18 @@ impl Store {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_error)
     }
 
-    pub fn start(&self, id: &str) -> Result<()> {
-        self.exec(
-            "UPDATE jobs SET state = 'transcribing', started = ?2 WHERE id = ?1",
-            params![id, now()],
-        )
+    /// Marks a waiting job running; `false` if it is no longer waiting
+    /// (cancelled since it was picked).
+    pub fn start(&self, id: &str) -> Result<bool> {
+        let changed = self
+            .db()
+            .execute(
+                "UPDATE jobs SET state = 'transcribing', started = ?2 \
+                 WHERE id = ?1 AND state = 'queued'",
+                params![id, now()],
+            )
+            .map_err(db_error)?;
+        Ok(changed == 1)
     }
 
     pub fn heard(&self, id: &str, seconds: f64) -> Result<()> {
@@ -343,7 +350,7 @@ impl Store {
         let tokens = serde_json::to_string(tokens).unwrap_or_default();
         self.exec(
             "UPDATE jobs SET state = 'done', finished = ?2, duration = ?3, heard = ?3, tokens = ?4 \
-             WHERE id = ?1",
+             WHERE id = ?1 AND state IN ('transcribing', 'summarizing')",
             params![id, now(), duration, tokens],
         )
     }
@@ -351,7 +358,7 @@ impl Store {
     pub fn fail(&self, id: &str, kind: &str, message: &str) -> Result<()> {
         self.exec(
             "UPDATE jobs SET state = 'failed', finished = ?2, error_kind = ?3, error_message = ?4 \
-             WHERE id = ?1",
+             WHERE id = ?1 AND state IN ('queued', 'transcribing', 'summarizing')",
             params![id, now(), kind, message],
         )
     }
@@ -403,8 +410,9 @@ mod tests {
             let store = Store::open(dir.path()).unwrap();
             made(&store, "a");
             made(&store, "b");
-            store.start("a").unwrap();
+            assert!(store.start("a").unwrap());
             store.heard("a", 12.0).unwrap();
+            assert!(store.start("b").unwrap());
             store.done("b", 30.0, &Tokens::default()).unwrap();
             std::fs::create_dir_all(store.folder("stray")).unwrap();
         }
@@ -441,6 +449,10 @@ mod tests {
         assert_eq!(next, ["a"]);
         assert!(store.cancel("a").unwrap());
         assert!(!store.cancel("a").unwrap());
+        // A job cancelled after it was picked neither starts nor ends done.
+        assert!(!store.start("a").unwrap());
+        store.done("a", 1.0, &Tokens::default()).unwrap();
+        assert_eq!(store.get("a").unwrap().unwrap().state, State::Cancelled);
         assert_eq!(store.open_jobs().unwrap(), 2);
         store.remove("a").unwrap();
         assert!(store.get("a").unwrap().is_none());

@@ -193,9 +193,11 @@ impl<'a> Recogniser<'a> {
             Ok(r) => r,
             Err(e) => return failed(&e),
         };
-        if let Err(e) = store.start(&id) {
-            self.printer.warn(e.message());
-            return;
+        match store.start(&id) {
+            Ok(true) => {}
+            // Cancelled since it was picked.
+            Ok(false) => return,
+            Err(e) => return self.printer.warn(e.message()),
         }
         let cancel = Cancel::default();
         self.board.set_running(Some((id.clone(), cancel.clone())));
