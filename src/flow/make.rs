@@ -47,7 +47,7 @@ impl Cancel {
 }
 
 /// What happens while minutes are made, for a progress display.
-pub enum Made<'a> {
+pub enum Progress<'a> {
     /// Recognition has reached this many seconds of the recording.
     Heard(f64),
     Summary(&'a Event),
@@ -115,7 +115,7 @@ pub fn make(
     stage: &Transcriber<'_>,
     (input, source, known_hash): (&Path, &str, Option<&str>),
     cancel: &Cancel,
-    on_progress: &(dyn Fn(Made<'_>) + Send + Sync),
+    on_progress: &(dyn Fn(Progress<'_>) + Send + Sync),
     printer: &Printer,
 ) -> Result<Document> {
     let started = Instant::now();
@@ -128,7 +128,7 @@ pub fn make(
         ..recipe.retry.clone()
     };
     let llm = OpenAiLlm::new(base_url, &recipe.endpoint.model, key, retry, usage.clone())?;
-    let events = |event: Event| on_progress(Made::Summary(&event));
+    let events = |event: Event| on_progress(Progress::Summary(&event));
     let cache = recipe
         .cache
         .as_ref()
@@ -143,7 +143,7 @@ pub fn make(
             let started = Instant::now();
             let stt = &recipe.transcription.stt;
             let transcript = stage.transcript_with(input, known_hash, stt, &mut |s| {
-                on_progress(Made::Heard(s.end));
+                on_progress(Progress::Heard(s.end));
                 !cancel.is_cancelled() && tx.blocking_send(s.clone()).is_ok()
             });
             drop(tx);

@@ -15,7 +15,7 @@ use std::time::Duration;
 use crate::llm::select::LlmChoice;
 use crate::summarize::Tuning;
 
-pub use make::{Cancel, Document, Made, endpoint, make};
+pub use make::{Cancel, Document, Progress, endpoint, make};
 pub use recipe::Recipe;
 
 /// How minutes are to be made, as asked: flags, environment and the config

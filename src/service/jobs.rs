@@ -166,15 +166,7 @@ async fn accept(
     }
     let multipart = upload::form(multipart)?;
     let form = upload::read(multipart, &app.uploads).await?;
-    let file = form
-        .file
-        .ok_or_else(|| ApiError::field("file", "missing: send the recording in field `file`"))?;
-    if file.bytes == 0 {
-        return Err(ApiError::bad_file(format!(
-            "{}: the upload is empty",
-            file.name
-        )));
-    }
+    let file = upload::required(form.file)?;
     let mut asked = Asked::default();
     for (name, value) in form.fields {
         let value = value.trim().to_lowercase();
@@ -189,13 +181,8 @@ async fn accept(
                 asked.language = Some(value);
             }
             "audio_language" => {
-                if value != "auto" && whisper_rs::get_lang_id(&value).is_none() {
-                    return Err(ApiError::field(
-                        "audio_language",
-                        format!("{value:?} is not auto or a language code such as en, ko, de"),
-                    ));
-                }
-                asked.audio_language = Some(value);
+                asked.audio_language =
+                    Some(super::openai::spoken_language("audio_language", &value)?);
             }
             "" => return Err(ApiError::field("form", "a part has no name")),
             other => return Err(ApiError::field(other, "not an option of jobs")),

@@ -130,15 +130,7 @@ async fn transcribe(
 
 /// The form's fields, checked; the first wrong one is named.
 fn parse(form: upload::Form, app: &App) -> Result<Request, ApiError> {
-    let upload = form
-        .file
-        .ok_or_else(|| ApiError::field("file", "missing: send the recording in field `file`"))?;
-    if upload.bytes == 0 {
-        return Err(ApiError::bad_file(format!(
-            "{}: the upload is empty",
-            upload.name
-        )));
-    }
+    let upload = upload::required(form.file)?;
     let mut request = Request {
         upload,
         model: None,
@@ -153,7 +145,7 @@ fn parse(form: upload::Form, app: &App) -> Result<Request, ApiError> {
         let value = value.trim().to_string();
         match name.as_str() {
             "model" => request.model = model(app, &value)?,
-            "language" => request.language = language(&value)?,
+            "language" => request.language = spoken_language("language", &value)?,
             "prompt" => request.prompt = Some(value).filter(|p| !p.is_empty()),
             "response_format" => request.format = format(&value)?,
             "temperature" => request.temperature = temperature(&value)?,
@@ -197,13 +189,14 @@ fn model(app: &App, name: &str) -> Result<Option<String>, ApiError> {
     }
 }
 
-fn language(code: &str) -> Result<String, ApiError> {
+/// A spoken language for whisper: `auto` or a code it knows (field `param`).
+pub(super) fn spoken_language(param: &str, code: &str) -> Result<String, ApiError> {
     let code = code.to_lowercase();
     match code == "auto" || whisper_rs::get_lang_id(&code).is_some() {
         true => Ok(code),
         false => Err(ApiError::field(
-            "language",
-            format!("{code:?} is not a language code such as en, ko, de"),
+            param,
+            format!("{code:?} is not auto or a language code such as en, ko, de"),
         )),
     }
 }

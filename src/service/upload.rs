@@ -91,6 +91,19 @@ fn broken(err: MultipartError) -> ApiError {
     }
 }
 
+/// The form's file, which must be there and not empty.
+pub fn required(file: Option<Upload>) -> Result<Upload, ApiError> {
+    let file =
+        file.ok_or_else(|| ApiError::field("file", "missing: send the recording in field `file`"))?;
+    match file.bytes {
+        0 => Err(ApiError::bad_file(format!(
+            "{}: the upload is empty",
+            file.name
+        ))),
+        _ => Ok(file),
+    }
+}
+
 /// Refuses a declared length past the limit before the body is read (a
 /// client waiting on `Expect: 100-continue` then sends none of it); a body
 /// of no declared length is cut off where it passes the limit.

@@ -204,11 +204,11 @@ impl<'a> Recogniser<'a> {
         let started = std::time::Instant::now();
         let source = job.name.clone();
         let chunks = std::sync::atomic::AtomicU64::new(0);
-        let progress = |made: flow::Made<'_>| match made {
-            flow::Made::Heard(s) => {
+        let progress = |made: flow::Progress<'_>| match made {
+            flow::Progress::Heard(s) => {
                 let _ = store.heard(&id, s);
             }
-            flow::Made::Summary(event) => {
+            flow::Progress::Summary(event) => {
                 if matches!(event, crate::summarize::Event::ChunkDone { .. }) {
                     chunks.fetch_add(1, Ordering::SeqCst);
                 }

@@ -155,20 +155,32 @@ fn a_job_makes_the_minutes_the_cli_makes_and_serves_every_format() {
     assert!(server.uploads_left().is_empty());
 }
 
-#[test]
-fn a_server_killed_mid_job_and_mid_upload_loses_no_accepted_job() {
-    // Slow answers: the kill lands while the job waits on the LLM.
+/// A job of a planted transcript of `parts` segments, on a server whose LLM
+/// answers after `delay`, waiting on the LLM: the LLM, the folders, the
+/// transcript, the server and the job's id.
+fn job_waiting_on_llm(
+    delay: Duration,
+    parts: usize,
+    extra: &[&str],
+) -> (FakeLlm, Dirs, PathBuf, Server, String) {
     let llm = FakeLlm::start(Faults {
-        delay: Duration::from_secs(2),
+        delay,
         ..Faults::default()
     });
     let dirs = Dirs::new();
-    let transcript = common::llm::planted_transcript(dirs.cache.path(), 6);
-    let mut first = with_llm(&llm, &dirs, &[]);
-    let accepted = submit(&first, &transcript, &[]);
-    assert_eq!(accepted.status, 202, "{accepted:?}\n{}", first.log());
+    let transcript = common::llm::planted_transcript(dirs.cache.path(), parts);
+    let server = with_llm(&llm, &dirs, extra);
+    let accepted = submit(&server, &transcript, &[]);
+    assert_eq!(accepted.status, 202, "{accepted:?}\n{}", server.log());
     let id = accepted.json()["id"].as_str().unwrap().to_string();
-    wait_for_state(&first, &id, "summarizing");
+    wait_for_state(&server, &id, "summarizing");
+    (llm, dirs, transcript, server, id)
+}
+
+#[test]
+fn a_server_killed_mid_job_and_mid_upload_loses_no_accepted_job() {
+    // Slow answers: the kill lands while the job waits on the LLM.
+    let (llm, dirs, transcript, mut first, id) = job_waiting_on_llm(Duration::from_secs(2), 6, &[]);
     // An upload cut off by the kill: it never becomes a job.
     let url = first.url.clone();
     let big = fixture("one-voice-long.wav");
@@ -280,17 +292,8 @@ fn bad_job_requests_are_refused_and_a_job_can_be_cancelled_then_removed() {
 
 #[test]
 fn sigterm_cuts_off_a_running_job_after_the_grace_and_it_resumes_at_the_next_start() {
-    let llm = FakeLlm::start(Faults {
-        delay: Duration::from_secs(3),
-        ..Faults::default()
-    });
-    let dirs = Dirs::new();
-    let transcript = common::llm::planted_transcript(dirs.cache.path(), 3);
-    let mut first = with_llm(&llm, &dirs, &["--grace", "0.5"]);
-    let accepted = submit(&first, &transcript, &[]);
-    assert_eq!(accepted.status, 202, "{accepted:?}");
-    let id = accepted.json()["id"].as_str().unwrap().to_string();
-    wait_for_state(&first, &id, "summarizing");
+    let (llm, dirs, transcript, mut first, id) =
+        job_waiting_on_llm(Duration::from_secs(3), 3, &["--grace", "0.5"]);
     super::stop::terminate(&first);
     assert_eq!(
         first.child.wait().unwrap().code(),

@@ -109,11 +109,11 @@ pub fn run(settings: &SummarizeSettings, printer: &Printer) -> Result<()> {
     batch.finish()
 }
 
-fn progress_printer(printer: &Printer) -> impl Fn(flow::Made<'_>) + Send + Sync + use<> {
+fn progress_printer(printer: &Printer) -> impl Fn(flow::Progress<'_>) + Send + Sync + use<> {
     let printer = printer.clone();
     move |made| match made {
-        flow::Made::Heard(_) => {}
-        flow::Made::Summary(event) => match event {
+        flow::Progress::Heard(_) => {}
+        flow::Progress::Summary(event) => match event {
             Event::ChunkReady { index } => tracing::info!("part {index} ready"),
             Event::ChunkDone { index } => printer.status(format!("map: part {index} summarised")),
             Event::Warning(w) => printer.warn(w),
